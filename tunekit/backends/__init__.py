@@ -1,0 +1,43 @@
+"""The backend contract: how a concurrency model runs a batch of calls of the target.
+
+A backend is a small object with a ``name``, ``supports(target)`` (None when it can run the
+target, else the reason it cannot) and ``session(target, workers)``: a context manager that
+starts the pool or event loop (outside the clock) and yields a ``Runner``. The runner executes
+a batch of calls with ``workers`` of them in flight and returns one ``TaskResult`` per call.
+Sessions are reused across warm-up and repeats so start-up is paid once and measured apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from tunekit.target import Call, Target
+
+
+class TaskResult(NamedTuple):
+    """One task: how long it occupied a worker, and the error it raised (None when ok)."""
+
+    latency_s: float
+    error: str | None
+
+
+Runner = Callable[["Sequence[Call]"], list[TaskResult]]
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """A concurrency model tunekit can measure."""
+
+    name: str
+    description: str
+    #: False for backends that always run one task at a time (only ``workers=1`` is tried).
+    scales: bool
+
+    def supports(self, target: Target) -> str | None:
+        """None if this backend can run ``target``; otherwise the reason it cannot."""
+
+    def session(self, target: Target, workers: int) -> AbstractContextManager[Runner]:
+        """Start the executor or loop with ``workers`` and yield a runner for batches."""

@@ -1,0 +1,74 @@
+"""Timed calls of the target, shared by the backends: the only code on the measured path."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from tunekit.backends import TaskResult
+
+if TYPE_CHECKING:
+    from tunekit.target import Call, Target
+
+
+def describe_error(exc: BaseException) -> str:
+    """``TypeName: message`` as shown in reports."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def call_sync(
+    func: Callable[..., Any], call: Call, deliver: Callable[[Any], Any] | None = None
+) -> TaskResult:
+    """Call a plain function once and time it; ``deliver`` (e.g. pickling) is part of the task."""
+    args, kwargs = call
+    start = perf_counter()
+    try:
+        result = func(*args, **kwargs)
+        if deliver is not None:
+            deliver(result)
+    except Exception as exc:
+        return TaskResult(perf_counter() - start, describe_error(exc))
+    return TaskResult(perf_counter() - start, None)
+
+
+def call_in_new_loop(
+    func: Callable[..., Awaitable[Any]], call: Call, deliver: Callable[[Any], Any] | None = None
+) -> TaskResult:
+    """Run one call of a coroutine function in its own event loop (for thread/process pools)."""
+    args, kwargs = call
+    start = perf_counter()
+    try:
+        result = asyncio.run(_await(func(*args, **kwargs)))
+        if deliver is not None:
+            deliver(result)
+    except Exception as exc:
+        return TaskResult(perf_counter() - start, describe_error(exc))
+    return TaskResult(perf_counter() - start, None)
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+async def call_async(func: Callable[..., Awaitable[Any]], call: Call) -> TaskResult:
+    """Await one call of a coroutine function on the running loop and time it."""
+    args, kwargs = call
+    start = perf_counter()
+    try:
+        await func(*args, **kwargs)
+    except Exception as exc:
+        return TaskResult(perf_counter() - start, describe_error(exc))
+    return TaskResult(perf_counter() - start, None)
+
+
+def blocking_caller(
+    target: Target, deliver: Callable[[Any], Any] | None = None
+) -> Callable[[Call], TaskResult]:
+    """A function that runs one call of ``target`` to completion on the calling thread."""
+    func = target.func
+    if target.is_coroutine:
+        return lambda call: call_in_new_loop(func, call, deliver)
+    return lambda call: call_sync(func, call, deliver)

@@ -1,0 +1,50 @@
+"""A ``concurrent.futures.ThreadPoolExecutor`` of ``workers`` threads."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from tunekit.backends import Runner
+from tunekit.backends._calls import blocking_caller
+from tunekit.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from tunekit.backends import Backend
+    from tunekit.target import Target
+
+
+class ThreadBackend:
+    """Threads: scale blocking waits and GIL-releasing native code, not pure Python."""
+
+    name = "thread"
+    description = "concurrent.futures.ThreadPoolExecutor (coroutines: one event loop per task)"
+    scales = True
+
+    def supports(self, target: Target) -> str | None:
+        """Any callable can run in a thread."""
+        return None
+
+    @contextmanager
+    def session(self, target: Target, workers: int) -> Iterator[Runner]:
+        """Start all ``workers`` threads, then yield a runner that maps calls over them."""
+        call = blocking_caller(target)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
+            start_all_threads(pool, workers)
+            yield lambda calls: list(pool.map(call, calls))
+
+
+def start_all_threads(pool: ThreadPoolExecutor, workers: int) -> None:
+    """Make the pool create every thread now (it creates them lazily) so start-up is not timed."""
+    barrier = threading.Barrier(workers)
+    for future in [pool.submit(barrier.wait) for _ in range(workers)]:
+        future.result()
+
+
+@hookimpl
+def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
+    """Register the thread-pool backend."""
+    register(ThreadBackend())

@@ -1,0 +1,194 @@
+"""The ``tunekit`` command line: a thin click shell over ``tunekit.analysis``.
+
+``main()`` returns the exit code: 0 done, 1 the analysis could not be made (bad target, the
+target always fails), 2 usage errors, 130/143 interrupted by SIGINT/SIGTERM (partial report).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import tempfile
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import click
+from rich.console import Console
+
+from tunekit import __version__
+from tunekit.errors import Terminated, TunekitError
+
+#: Width of the text report when it does not go to a terminal (files, pipes, CI logs).
+REPORT_WIDTH = 120
+EXIT_INTERRUPTED = {"SIGINT": 130, "SIGTERM": 143}
+
+
+def _json_value(kind: type, example: str) -> Any:
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        if value is None:
+            return None
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not valid JSON ({exc.msg}): {value!r}") from None
+        if not isinstance(parsed, kind):
+            raise click.BadParameter(f"must be a JSON {kind.__name__}, e.g. {example}")
+        return parsed
+
+    return convert
+
+
+def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check an output path before spending the budget: its folder must exist and be writable."""
+    if value is None or value == "-":
+        return value
+    path = Path(value)
+    if path.is_dir():
+        raise click.BadParameter(f"{value!r} is a folder; give a file path")
+    folder = path.parent if str(path.parent) else Path()
+    if not folder.is_dir():
+        raise click.BadParameter(f"folder {str(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"folder {str(folder)!r} is not writable")
+    return value
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tunekit")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Measure a function under every concurrency model and recommend one."""
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+@cli.command()
+@click.argument("target")
+@click.option("--args", "args", callback=_json_value(list, "'[1, 2]'"), metavar="JSON",
+              help="Positional arguments for every call, as a JSON list.")
+@click.option("--kwargs", "kwargs", callback=_json_value(dict, "'{\"n\": 3}'"), metavar="JSON",
+              help="Keyword arguments for every call, as a JSON object.")
+@click.option("--inputs", metavar="MODULE:FACTORY",
+              help="A callable returning an iterable of argument tuples, one per task.")
+@click.option("--backend", "backends", multiple=True, metavar="NAME",
+              help="Only this backend (repeatable). Default: every installed backend.")
+@click.option("--max-workers", type=click.IntRange(min=1), default=16, show_default=True,
+              help="Largest pool size tried.")
+@click.option("--budget", type=click.FloatRange(min=0, min_open=True), default=30.0,
+              show_default=True, metavar="SECONDS", help="Time the whole analysis may take.")
+@click.option("--json", "json_path", callback=_output_path, metavar="PATH",
+              help="Write the JSON report here ('-' for standard output).")
+@click.option("--quiet", "-q", is_flag=True, help="No terminal report.")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def analyze(
+    ctx: click.Context,
+    target: str,
+    args: list[Any] | None,
+    kwargs: dict[str, Any] | None,
+    inputs: str | None,
+    backends: tuple[str, ...],
+    max_workers: int,
+    budget: float,
+    json_path: str | None,
+    quiet: bool,
+    debug: bool,
+) -> int:
+    """Measure TARGET ('pkg.module:function' or 'path/file.py:function')."""
+    from tunekit.analysis import AnalysisConfig, run_analysis
+    from tunekit.plugins import collect_backends, get_plugin_manager
+    from tunekit.reporters.text import TextReporter
+
+    ctx.obj["debug"] = ctx.obj.get("debug") or debug
+    if args is not None and inputs is not None:
+        raise click.UsageError("give per-task arguments with either --args or --inputs, not both")
+    known = collect_backends(get_plugin_manager())
+    for name in backends:
+        if name not in known:
+            raise click.BadParameter(f"unknown backend {name!r}; known: {', '.join(known)}",
+                                     param_hint="--backend")
+    config = AnalysisConfig(target=target, args=args or [], kwargs=kwargs or {}, inputs=inputs,
+                            backends=backends or None, max_workers=max_workers, budget=budget)
+    report = run_analysis(config)
+    text_to = sys.stderr if json_path == "-" else sys.stdout
+    if not quiet:
+        console = Console(file=text_to, highlight=False,
+                          width=None if text_to.isatty() else REPORT_WIDTH)
+        TextReporter().print_to(console, report)
+    if json_path == "-":
+        click.echo(report.to_json())
+    elif json_path is not None:
+        write_atomically(Path(json_path), report.to_json() + "\n")
+    if report.interrupted:
+        return EXIT_INTERRUPTED.get(report.interrupted, 1)
+    return 0 if report.recommendation.model is not None else 1
+
+
+@cli.command()
+def plugins() -> int:
+    """List the installed backends and report formats, and where each comes from."""
+    from tunekit.plugins import collect_backends, collect_reporters, get_plugin_manager
+
+    pm = get_plugin_manager()
+    for kind, found in (("backend", collect_backends(pm)), ("reporter", collect_reporters(pm))):
+        for name, reg in found.items():
+            description = getattr(reg.item, "description", "")
+            click.echo(f"{kind:9} {name:12} {reg.source:22} {description}".rstrip())
+    for warning in pm.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return 0
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file and a rename: never a truncated file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent or Path(), prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code; errors become one line unless ``--debug``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("TUNEKIT_DEBUG") == "1"
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        result = cli.main(args=args, prog_name="tunekit", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("tunekit: interrupted", err=True)
+        return 130
+    except Terminated:
+        click.echo("tunekit: terminated", err=True)
+        return 143
+    except TunekitError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"tunekit: error: {exc}", err=True)
+        return exc.exit_code
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(f"tunekit: internal error: {type(exc).__name__}: {exc} "
+                   "(run with --debug for the traceback)", err=True)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)

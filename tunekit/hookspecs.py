@@ -1,0 +1,30 @@
+"""The whole plugin contract: tunekit's pluggy hooks.
+
+A plugin is a module or object with functions marked ``@hookimpl``; third-party plugins are found
+through the ``tunekit`` entry-point group. Plugins give through ``register(...)`` callbacks so the
+host can reject duplicate names with a message naming both plugins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from tunekit.backends import Backend
+    from tunekit.reporters import Reporter
+
+hookspec = pluggy.HookspecMarker("tunekit")
+hookimpl = pluggy.HookimplMarker("tunekit")
+
+
+@hookspec
+def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
+    """Register concurrency backends by calling ``register(backend)`` once per backend."""
+
+
+@hookspec
+def tunekit_register_reporters(register: Callable[[Reporter], None]) -> None:
+    """Register report formats by calling ``register(reporter)`` once per format."""

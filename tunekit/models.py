@@ -1,0 +1,184 @@
+"""The measurements and the report: plain dataclasses that round-trip through JSON.
+
+Field meanings are documented in the README ("JSON report"); a later schema version may add
+fields but never change the meaning of one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from tunekit.errors import ReportError
+
+SCHEMA = "tunekit.report/1"
+SCHEMA_VERSION = 1
+
+TrialStatus = Literal["ok", "failed", "timeout", "skipped"]
+
+T = TypeVar("T")
+
+
+@dataclass
+class Latency:
+    """Per-task latency percentiles in seconds: the time a task occupies a worker."""
+
+    p50: float
+    p95: float
+    p99: float
+
+
+@dataclass
+class Machine:
+    """Where the analysis ran."""
+
+    cpus: int
+    python: str
+    platform: str
+    start_method: str = "fork"
+
+
+@dataclass
+class Workload:
+    """What one task costs, from a short sequential calibration run."""
+
+    is_coroutine: bool
+    task_wall_s: float | None = None
+    task_cpu_s: float | None = None
+    kind: str | None = None
+    peak_memory_bytes: int | None = None
+    calibration_calls: int = 0
+    inputs: int = 1
+
+
+@dataclass
+class Trial:
+    """One (backend, workers) configuration measured in its own process."""
+
+    backend: str
+    workers: int
+    status: TrialStatus
+    reason: str | None = None
+    tasks: int = 0
+    repeats: int = 0
+    throughput: float | None = None
+    throughput_spread: float | None = None
+    throughput_values: list[float] = field(default_factory=list)
+    latency_s: Latency | None = None
+    cpu_s: float | None = None
+    wall_s: float | None = None
+    peak_rss_bytes: int | None = None
+    worker_peak_rss_bytes: int | None = None
+    startup_s: float | None = None
+    chunksize: int | None = None
+    errors: int = 0
+    first_error: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A short label such as ``thread x4``."""
+        return f"{self.backend} x{self.workers}"
+
+
+@dataclass
+class Recommendation:
+    """The advice: which backend, how many workers, and why."""
+
+    model: str | None
+    pool_size: int | None
+    throughput: float | None
+    speedup: float | None
+    reasons: list[str] = field(default_factory=list)
+    locks: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """Everything one analysis measured and concluded."""
+
+    target: str
+    machine: Machine
+    workload: Workload
+    trials: list[Trial]
+    recommendation: Recommendation
+    tunekit_version: str = ""
+    schema: str = SCHEMA
+    budget_s: float | None = None
+    elapsed_s: float | None = None
+    complete: bool = True
+    interrupted: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-compatible data (``schema`` first)."""
+        data = dataclasses.asdict(self)
+        return {"schema": data.pop("schema"), **data}
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The report as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """Rebuild a report; refuses a schema this version does not know."""
+        schema = data.get("schema")
+        if not isinstance(schema, str) or not schema.startswith("tunekit.report/"):
+            raise ReportError(f"not a tunekit report (schema is {schema!r})")
+        try:
+            version = int(schema.rsplit("/", 1)[1])
+        except ValueError:
+            raise ReportError(f"not a tunekit report (schema is {schema!r})") from None
+        if version > SCHEMA_VERSION:
+            raise ReportError(
+                f"report schema {schema} is newer than this tunekit understands "
+                f"({SCHEMA}); upgrade tunekit"
+            )
+        try:
+            return _build(cls, data)
+        except (TypeError, KeyError, ValueError) as exc:
+            raise ReportError(f"malformed tunekit report: {exc}") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        """Parse JSON text made by ``to_json``."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ReportError(f"report is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise ReportError("report is not a JSON object")
+        return cls.from_dict(data)
+
+
+def trial_from_dict(data: dict[str, Any]) -> Trial:
+    """Rebuild a trial sent back by a worker process."""
+    return _build(Trial, data)
+
+
+def _build(cls: type[T], data: dict[str, Any]) -> T:
+    """Construct dataclass ``cls`` from ``data``, recursing into nested dataclass fields."""
+    hints = typing.get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        if f.name in data:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name])
+    return cls(**kwargs)
+
+
+def _convert(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _convert(inner[0], value) if len(inner) == 1 else value
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        return [_convert(item, v) for v in value]
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _build(hint, value)
+    return value

@@ -1,0 +1,125 @@
+"""The plugin host: built-in plugins, then the ``tunekit`` entry points, nothing at import time."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pluggy
+
+from tunekit import hookspecs
+from tunekit.backends import Backend
+from tunekit.errors import PluginError
+from tunekit.reporters import Reporter
+
+ENTRY_POINT_GROUP = "tunekit"
+DISABLE_ENV = "TUNEKIT_DISABLE_PLUGINS"
+
+#: Built-in plugins as (plugin name, module): registered exactly like third-party ones.
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("sequential", "tunekit.backends.sequential"),
+    ("thread", "tunekit.backends.threads"),
+    ("process", "tunekit.backends.processes"),
+    ("asyncio", "tunekit.backends.asyncio_loop"),
+    ("tornado", "tunekit.backends.tornado_loop"),
+    ("twisted", "tunekit.backends.twisted_reactor"),
+    ("text", "tunekit.reporters.text"),
+    ("json", "tunekit.reporters.json"),
+)
+
+T = TypeVar("T")
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager plus where each plugin came from and what went wrong loading it."""
+
+    def __init__(self) -> None:
+        super().__init__("tunekit")
+        self.sources: dict[str, str] = {}
+        self.warnings: list[str] = []
+
+
+def get_plugin_manager(disabled: Iterable[str] | None = None) -> PluginManager:
+    """A fresh manager: built-ins, then entry points, then ``check_pending()``.
+
+    ``disabled`` defaults to the comma-separated names in ``TUNEKIT_DISABLE_PLUGINS``: plugin
+    names, entry-point names or distribution names.
+    """
+    if disabled is None:
+        disabled = os.environ.get(DISABLE_ENV, "").split(",")
+    blocked = {name.strip() for name in disabled if name.strip()}
+    pm = PluginManager()
+    pm.add_hookspecs(hookspecs)
+    for name in blocked:
+        pm.set_blocked(name)
+    for name, module_name in DEFAULT_PLUGINS:
+        if not pm.is_blocked(name):
+            pm.register(importlib.import_module(module_name), name=name)
+            pm.sources[name] = "built-in"
+    _load_entry_points(pm, blocked)
+    pm.check_pending()
+    return pm
+
+
+def _load_entry_points(pm: PluginManager, blocked: set[str]) -> None:
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist
+        dist_name = dist.metadata["Name"] if dist is not None else "?"
+        if ep.name in blocked or dist_name in blocked:
+            continue
+        try:
+            plugin = ep.load()
+            pm.register(plugin, name=ep.name)
+        except Exception as exc:
+            pm.warnings.append(
+                f"plugin {ep.name!r} ({dist_name}) failed to load and was skipped: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            continue
+        pm.sources[ep.name] = f"{dist_name} {dist.version}" if dist is not None else ep.value
+
+
+@dataclass(frozen=True)
+class Registered:
+    """Something a plugin registered, with the plugin name and where that plugin came from."""
+
+    item: Any
+    plugin: str
+    source: str
+
+
+def collect_backends(pm: PluginManager) -> dict[str, Registered]:
+    """Every backend by name; two plugins claiming one name is a ``PluginError``."""
+    return _collect(pm, "tunekit_register_backends", Backend, "backend")
+
+
+def collect_reporters(pm: PluginManager) -> dict[str, Registered]:
+    """Every report format by name."""
+    return _collect(pm, "tunekit_register_reporters", Reporter, "reporter")
+
+
+def _collect(pm: PluginManager, hook_name: str, kind: type, label: str) -> dict[str, Registered]:
+    found: dict[str, Registered] = {}
+    hook = getattr(pm.hook, hook_name)
+    for impl in reversed(hook.get_hookimpls()):  # registration order
+        source = pm.sources.get(impl.plugin_name, impl.plugin_name)
+
+        def register(item: Any, plugin: str = impl.plugin_name, src: str = source) -> None:
+            if not isinstance(item, kind):
+                raise PluginError(f"plugin {plugin!r} ({src}) registered a non-{label}: {item!r}")
+            name = item.name
+            if name in found:
+                first = found[name]
+                raise PluginError(
+                    f"{label} name {name!r} is registered twice: by plugin {first.plugin!r} "
+                    f"({first.source}) and by plugin {plugin!r} ({src}); disable one with "
+                    f"{DISABLE_ENV}"
+                )
+            found[name] = Registered(item, plugin, src)
+
+        impl.function(register=register)
+    return found

@@ -1,0 +1,103 @@
+"""From measured trials to advice: a pure function, no I/O.
+
+The best configuration is the one with the highest median throughput; configurations within
+noise of it are ties, and ties go to the cheaper model and then to fewer workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tunekit.models import Recommendation, Trial, Workload
+
+#: Differences below this fraction of throughput are treated as noise on a shared machine
+#: (timings here vary by up to 2x between runs; within one run, repeats agree to a few %).
+MIN_NOISE = 0.05
+#: An unknown (plugin) backend ranks after the built-ins in the tie-break.
+UNKNOWN_COST = 10
+
+
+def model_cost(backend: str, is_coroutine: bool) -> int:
+    """Cost rank for ties: sequential < event loop (for coroutines) < thread < process."""
+    if backend == "sequential":
+        return 0
+    if backend in ("asyncio", "tornado", "twisted"):
+        return 1 if is_coroutine else 3  # sync code on a loop is threads plus a loop
+    return {"thread": 2, "process": 4}.get(backend, UNKNOWN_COST)
+
+
+def usable(trial: Trial) -> bool:
+    """A trial that measured something and did not fail on every task."""
+    return (
+        trial.status == "ok"
+        and trial.throughput is not None
+        and trial.errors < trial.tasks * max(trial.repeats, 1)
+    )
+
+
+def recommend(trials: Sequence[Trial], workload: Workload) -> Recommendation:
+    """Choose the backend and pool size with the best throughput, ties to the cheaper one."""
+    ok = [t for t in trials if usable(t)]
+    if not ok:
+        return Recommendation(None, None, None, None, [_nothing_worked(trials)])
+    best = max(ok, key=_throughput)
+    noise = max(MIN_NOISE, 2 * (best.throughput_spread or 0.0))
+    ties = [t for t in ok if _throughput(t) >= _throughput(best) * (1 - noise)]
+    chosen = min(ties, key=lambda t: (model_cost(t.backend, workload.is_coroutine), t.workers))
+    baseline = next((t for t in ok if t.backend == "sequential"), None)
+    speedup = _throughput(chosen) / _throughput(baseline) if baseline else None
+    reasons = [_headline(chosen, baseline, speedup)]
+    if chosen is not best:
+        reasons.append(
+            f"{best.key} measured {_throughput(best):.4g} tasks/s, within the {noise:.0%} noise "
+            f"band of {chosen.key}; the cheaper configuration wins the tie"
+        )
+    reasons += _other_backends(ok, chosen, baseline)
+    errors = sum(t.errors for t in ok)
+    if errors:
+        reasons.append(f"{errors} tasks raised during the trials (first: {_first_error(ok)})")
+    return Recommendation(
+        model=chosen.backend,
+        pool_size=chosen.workers,
+        throughput=_throughput(chosen),
+        speedup=speedup,
+        reasons=reasons,
+    )
+
+
+def _headline(chosen: Trial, baseline: Trial | None, speedup: float | None) -> str:
+    text = f"{chosen.key} reached {_throughput(chosen):.4g} tasks/s"
+    if baseline is None or speedup is None:
+        return text + " (sequential was not measured)"
+    if chosen is baseline:
+        return text + ": no concurrent configuration beat calling the function in a loop"
+    return text + f", {speedup:.2f}x sequential ({_throughput(baseline):.4g} tasks/s)"
+
+
+def _other_backends(ok: Sequence[Trial], chosen: Trial, baseline: Trial | None) -> list[str]:
+    lines = []
+    for backend in dict.fromkeys(t.backend for t in ok):
+        if backend in (chosen.backend, "sequential"):
+            continue
+        peak = max((t for t in ok if t.backend == backend), key=_throughput)
+        ratio = f" ({_throughput(peak) / _throughput(baseline):.2f}x sequential)" if baseline else ""
+        lines.append(f"{backend} peaked at {peak.workers} workers: "
+                     f"{_throughput(peak):.4g} tasks/s{ratio}")
+    return lines
+
+
+def _nothing_worked(trials: Sequence[Trial]) -> str:
+    if not trials:
+        return "no trial was run"
+    failing = [t for t in trials if t.status == "ok" and t.first_error]
+    if failing:
+        return f"every task raised, so nothing can be recommended (first: {failing[0].first_error})"
+    return "no trial completed, so nothing can be recommended"
+
+
+def _first_error(trials: Sequence[Trial]) -> str | None:
+    return next((t.first_error for t in trials if t.first_error), None)
+
+
+def _throughput(trial: Trial) -> float:
+    return trial.throughput or 0.0

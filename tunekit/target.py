@@ -1,0 +1,209 @@
+"""Resolve "pkg.mod:func" / "path/file.py:Class.method" into a callable and its per-task calls.
+
+Runs only inside worker processes: the parent never imports user code, so an import that hangs,
+crashes or pollutes globals costs one child process, not the analysis.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import inspect
+import sys
+import traceback
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from tunekit.errors import InputError, TargetError
+
+#: One task's arguments: positional and keyword.
+Call = tuple[tuple[Any, ...], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """What the user asked to analyze, in a form that crosses process boundaries as JSON."""
+
+    target: str
+    args: list[Any] = field(default_factory=list)
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    inputs: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form for a worker request."""
+        return {"target": self.target, "args": self.args, "kwargs": self.kwargs,
+                "inputs": self.inputs}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TargetSpec:
+        """Inverse of ``to_dict``."""
+        return cls(data["target"], list(data["args"]), dict(data["kwargs"]), data["inputs"])
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved target: the callable, whether it is a coroutine function, and its calls."""
+
+    spec: TargetSpec
+    func: Callable[..., Any]
+    is_coroutine: bool
+    calls: list[Call]
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """Split "module_or_path:attr.path", checking its shape only (nothing is imported)."""
+    where, sep, attr = spec.rpartition(":")
+    if not sep or not where or not attr:
+        raise TargetError(
+            f"target {spec!r} must look like 'pkg.module:function' or 'path/file.py:function'"
+        )
+    if not all(part.isidentifier() for part in attr.split(".")):
+        raise TargetError(f"target {spec!r}: {attr!r} is not a dotted Python name")
+    return where, attr
+
+
+def load_target(spec: TargetSpec) -> Target:
+    """Import the target, check it is callable, and build the list of per-task calls."""
+    func = resolve_callable(spec.target)
+    calls = build_calls(spec)
+    return Target(spec=spec, func=func, is_coroutine=is_coroutine_callable(func), calls=calls)
+
+
+def resolve_callable(spec: str) -> Callable[..., Any]:
+    """Import ``spec`` and return the callable it names."""
+    where, attr = split_spec(spec)
+    module = _import(where)
+    obj: Any = module
+    label = where
+    for name in attr.split("."):
+        static = inspect.getattr_static(obj, name, None) if inspect.isclass(obj) else None
+        try:
+            value = getattr(obj, name)
+        except AttributeError:
+            hint = _suggest(name, dir(obj))
+            raise TargetError(f"{label!r} has no attribute {name!r}{hint}") from None
+        if inspect.isfunction(static):  # a plain method reached through its class
+            value = _bind_to_new_instance(obj, name, spec)
+        obj, label = value, f"{label}:{name}" if obj is module else f"{label}.{name}"
+    if inspect.isclass(obj):
+        raise TargetError(
+            f"{spec!r} is a class, not a function: name a function or a method "
+            f"(e.g. '{spec}.method')"
+        )
+    if not callable(obj):
+        raise TargetError(f"{spec!r} is not callable (it is a {type(obj).__name__})")
+    return obj  # type: ignore[no-any-return]
+
+
+def is_coroutine_callable(func: Callable[..., Any]) -> bool:
+    """True for ``async def`` functions, methods and objects with an ``async def __call__``."""
+    if inspect.iscoroutinefunction(func):
+        return True
+    call = getattr(func, "__call__", None)  # noqa: B004 - we need the bound __call__ itself
+    return call is not None and not inspect.isroutine(func) and inspect.iscoroutinefunction(call)
+
+
+def build_calls(spec: TargetSpec) -> list[Call]:
+    """The calls to cycle through: one fixed call, or one per item of the ``inputs`` factory."""
+    if spec.inputs is None:
+        return [(tuple(spec.args), dict(spec.kwargs))]
+    factory = resolve_callable(spec.inputs)
+    try:
+        items = list(factory())
+    except Exception as exc:
+        raise InputError(
+            f"inputs factory {spec.inputs!r} raised {type(exc).__name__}: {exc}"
+        ) from None
+    if not items:
+        raise InputError(f"inputs factory {spec.inputs!r} returned no items")
+    return [_as_call(item, spec.kwargs) for item in items]
+
+
+def _as_call(item: Any, common_kwargs: dict[str, Any]) -> Call:
+    """A tuple is positional arguments, a dict keyword arguments, anything else one argument."""
+    if isinstance(item, tuple):
+        return item, dict(common_kwargs)
+    if isinstance(item, dict):
+        return (), {**common_kwargs, **item}
+    return (item,), dict(common_kwargs)
+
+
+def _import(where: str) -> ModuleType:
+    if where.endswith(".py") or "/" in where or "\\" in where:
+        return _import_file(Path(where))
+    if not all(part.isidentifier() for part in where.split(".")):
+        raise TargetError(f"{where!r} is neither a module name nor a path to a .py file")
+    _ensure_cwd_importable()
+    try:
+        return importlib.import_module(where)
+    except ModuleNotFoundError as exc:
+        if exc.name and (where == exc.name or where.startswith(exc.name + ".")):
+            raise TargetError(f"cannot import {where!r}: no module named {exc.name!r}") from None
+        raise _import_failed(where, exc) from None
+    except Exception as exc:
+        raise _import_failed(where, exc) from None
+
+
+def _import_file(path: Path) -> ModuleType:
+    path = path.expanduser().resolve()
+    if not path.is_file():
+        raise TargetError(f"cannot import {str(path)!r}: no such file")
+    name = path.stem
+    existing = sys.modules.get(name)
+    if existing is not None and getattr(existing, "__file__", None) == str(path):
+        return existing
+    if existing is not None or not name.isidentifier():
+        name = f"_tunekit_target_{abs(hash(str(path)))}"
+    # Like ``python path/file.py``: the file's folder is importable, so siblings import.
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise TargetError(f"cannot import {str(path)!r}: not a Python source file")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise _import_failed(str(path), exc) from None
+    return module
+
+
+def _ensure_cwd_importable() -> None:
+    """``tunekit analyze mymodule:f`` finds ``mymodule`` in the current folder, like ``-m``."""
+    cwd = str(Path.cwd())
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+def _import_failed(where: str, exc: BaseException) -> TargetError:
+    if isinstance(exc, SyntaxError):
+        location = f"{exc.filename}:{exc.lineno}" if exc.filename else where
+        return TargetError(f"cannot import {where!r}: {location}: SyntaxError: {exc.msg}")
+    frames = traceback.extract_tb(exc.__traceback__)
+    user_frames = [f for f in frames if "importlib" not in f.filename and "tunekit" not in f.filename]
+    tail = "".join(traceback.format_list(user_frames[-2:])).rstrip()
+    message = f"importing {where!r} raised {type(exc).__name__}: {exc}"
+    return TargetError(f"{message}\n{tail}" if tail else message)
+
+
+def _bind_to_new_instance(cls: Any, name: str, spec: str) -> Any:
+    """``mod:Class.method`` of a plain method: bind it to ``Class()`` (made once per process)."""
+    try:
+        instance = cls()
+    except Exception as exc:
+        raise TargetError(
+            f"{spec!r} is an instance method and {cls.__name__}() failed "
+            f"({type(exc).__name__}: {exc}); name a module-level instance instead"
+        ) from None
+    return getattr(instance, name)
+
+
+def _suggest(name: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, [c for c in candidates if not c.startswith("_")], 3)
+    return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""

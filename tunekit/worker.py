@@ -1,0 +1,192 @@
+"""The child side of an isolated trial: ``python -m tunekit.worker REQUEST.json RESULT.json``.
+
+Each process does one thing: ``inspect`` a target (import it, check which backends support it,
+time a few sequential calls) or measure one ``trial`` (backend x workers). The result is written
+atomically to RESULT.json; anything the user's code prints goes to the process's own output,
+which the parent keeps apart from its report.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import resource
+import signal
+import statistics
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+import psutil
+
+from tunekit.backends import Backend, TaskResult
+from tunekit.backends.sequential import SequentialBackend
+from tunekit.errors import TunekitError
+from tunekit.models import Latency, Trial
+from tunekit.plugins import collect_backends, get_plugin_manager
+from tunekit.stats import percentiles, relative_spread
+from tunekit.target import Call, Target, TargetSpec, load_target
+
+#: Calibration stops after this many calls even if they are very fast.
+MAX_CALIBRATION_CALLS = 1_000_000
+
+
+def inspect_target(request: dict[str, Any]) -> dict[str, Any]:
+    """Resolve the target, ask every backend whether it supports it, and time sequential calls."""
+    target = load_target(TargetSpec.from_dict(request["target"]))
+    backends = collect_backends(get_plugin_manager())
+    supports = {name: reg.item.supports(target) for name, reg in backends.items()}
+    calibration = calibrate(target, float(request.get("calibrate_s", 0.2)))
+    return {"is_coroutine": target.is_coroutine, "inputs": len(target.calls),
+            "supports": supports, **calibration}
+
+
+def calibrate(target: Target, min_time_s: float) -> dict[str, Any]:
+    """Like ``timeit.Timer.autorange``: sequential batches of 1, 2, 4... calls until
+    ``min_time_s`` has passed; the first call is a warm-up and is not counted."""
+    with SequentialBackend().session(target, 1) as run:
+        warmup = run(target.calls[:1])
+        results: list[TaskResult] = []
+        wall = cpu = 0.0
+        batch = 1
+        while wall < min_time_s and len(results) < MAX_CALIBRATION_CALLS:
+            calls = _cycle(target.calls, batch)
+            cpu0, wall0 = time.process_time(), perf_counter()
+            results += run(calls)
+            wall += perf_counter() - wall0
+            cpu += time.process_time() - cpu0
+            batch *= 2
+    errors = [r.error for r in warmup + results if r.error]
+    return {
+        "calls": len(results),
+        "task_wall_s": wall / len(results),
+        "task_cpu_s": cpu / len(results),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+    }
+
+
+def run_trial(request: dict[str, Any]) -> dict[str, Any]:
+    """Measure one backend at one worker count: start-up, a warm-up batch, then the repeats."""
+    name, workers = request["backend"], int(request["workers"])
+    tasks, repeats = int(request["tasks"]), int(request["repeats"])
+    target = load_target(TargetSpec.from_dict(request["target"]))
+    backend: Backend = collect_backends(get_plugin_manager())[name].item
+    trial = Trial(backend=name, workers=workers, status="ok", tasks=tasks)
+    reason = backend.supports(target)
+    if reason is not None:
+        trial.status, trial.reason = "skipped", reason
+        return _trial_dict(trial)
+    batch = _cycle(target.calls, tasks)
+    walls: list[float] = []
+    cpus: list[float] = []
+    latencies: list[float] = []
+    errors: list[str] = []
+    try:
+        started = perf_counter()
+        with backend.session(target, workers) as run:
+            run(batch[: max(2 * workers, min(tasks, 10))])  # warm-up: not measured
+            trial.startup_s = perf_counter() - started
+            for _ in range(repeats):
+                cpu0 = cpu_seconds()
+                wall0 = perf_counter()
+                results = run(batch)
+                walls.append(perf_counter() - wall0)
+                cpus.append(cpu_seconds() - cpu0)
+                latencies += [r.latency_s for r in results]
+                errors += [r.error for r in results if r.error]
+            trial.chunksize = getattr(run, "chunksize", None)
+    except Exception as exc:
+        trial.status = "failed"
+        trial.reason = f"the {name} backend raised {type(exc).__name__}: {exc}"
+    _summarize(trial, walls, cpus, latencies, errors)
+    return _trial_dict(trial)
+
+
+def _summarize(
+    trial: Trial, walls: list[float], cpus: list[float], latencies: list[float], errors: list[str]
+) -> None:
+    trial.repeats = len(walls)
+    trial.errors = len(errors)
+    trial.first_error = errors[0] if errors else None
+    trial.peak_rss_bytes, trial.worker_peak_rss_bytes = peak_rss_bytes()
+    if walls:
+        values = [trial.tasks / w for w in walls]
+        trial.throughput_values = values
+        trial.throughput = statistics.median(values)
+        trial.throughput_spread = relative_spread(values)
+        trial.wall_s = statistics.median(walls)
+        trial.cpu_s = statistics.median(cpus)
+    if latencies:
+        trial.latency_s = Latency(*percentiles(latencies))
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process and all its children, live or already reaped."""
+    own = os.times()
+    total = own.user + own.system + own.children_user + own.children_system
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def peak_rss_bytes() -> tuple[int, int | None]:
+    """Peak resident memory of this process and of its largest reaped child (None if none)."""
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
+    return own, children or None
+
+
+def _cycle(calls: list[Call], n: int) -> list[Call]:
+    return list(itertools.islice(itertools.cycle(calls), n))
+
+
+def _trial_dict(trial: Trial) -> dict[str, Any]:
+    return asdict(trial)
+
+
+def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
+    """Write JSON so that a reader never sees half a file (temp file, then rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload))
+    tmp.replace(path)
+
+
+def _die_with_parent() -> None:
+    """Linux: if the tunekit process is killed outright, this child is killed too."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+MODES = {"inspect": inspect_target, "trial": run_trial}
+
+
+def main(argv: list[str]) -> int:
+    """Run the request in ``argv[1]``; write the outcome (or the error) to ``argv[2]``."""
+    _die_with_parent()
+    request_path, result_path = Path(argv[1]), Path(argv[2])
+    request = json.loads(request_path.read_text())
+    try:
+        payload = MODES[request["mode"]](request)
+    except TunekitError as exc:
+        payload = {"error": {"type": type(exc).__name__, "message": str(exc),
+                             "exit_code": exc.exit_code}}
+    write_json_atomically(result_path, payload)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
