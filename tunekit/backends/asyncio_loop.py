@@ -1,0 +1,92 @@
+"""One asyncio event loop: coroutines run natively, plain functions in ``run_in_executor``.
+
+Concurrency is bounded by ``workers`` consumer coroutines that pull calls from one shared
+iterator, which costs less than one Task per call behind a semaphore. The helpers here are
+reused by the other event-loop backends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from tunekit.backends import Runner, TaskResult
+from tunekit.backends._calls import call_async, call_sync
+from tunekit.backends.threads import start_all_threads
+from tunekit.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from tunekit.backends import Backend
+    from tunekit.target import Call, Target
+
+#: Placeholder for a result not in yet; every slot is overwritten before the consumers finish.
+_PENDING = TaskResult(0.0, "not run")
+
+
+def make_consumers(
+    calls: Sequence[Call], workers: int, one: Callable[[Call], Awaitable[TaskResult]]
+) -> tuple[list[TaskResult], list[Coroutine[Any, Any, None]]]:
+    """``workers`` coroutines sharing one iterator over ``calls``, each awaiting ``one(call)``.
+
+    Returns the result list (filled in call order as the consumers run) and the consumers,
+    which the caller runs with its framework's gather.
+    """
+    results = [_PENDING] * len(calls)
+    pending = iter(enumerate(calls))
+
+    async def consume() -> None:
+        for index, call in pending:
+            results[index] = await one(call)
+
+    return results, [consume() for _ in range(min(workers, len(calls)))]
+
+
+async def run_consumers(
+    calls: Sequence[Call], workers: int, one: Callable[[Call], Awaitable[TaskResult]]
+) -> list[TaskResult]:
+    """Run ``calls`` with at most ``workers`` in flight on the running asyncio loop."""
+    results, consumers = make_consumers(calls, workers, one)
+    await asyncio.gather(*consumers)
+    return results
+
+
+class AsyncioBackend:
+    """asyncio: cheap concurrency for coroutines that wait on I/O; sync code goes to threads."""
+
+    name = "asyncio"
+    description = "one asyncio event loop (sync functions: loop.run_in_executor on threads)"
+    scales = True
+
+    def supports(self, target: Target) -> str | None:
+        """Coroutines run on the loop, anything else in its executor."""
+        return None
+
+    @contextmanager
+    def session(self, target: Target, workers: int) -> Iterator[Runner]:
+        """Create the loop (and the executor's threads for sync code), then yield a runner."""
+        func = target.func
+        with asyncio.Runner() as runner:
+            loop = runner.get_loop()
+            if target.is_coroutine:
+
+                def await_one(call: Call) -> Awaitable[TaskResult]:
+                    return call_async(func, call)
+
+                yield lambda calls: runner.run(run_consumers(calls, workers, await_one))
+                return
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
+                start_all_threads(pool, workers)
+
+                def submit_one(call: Call) -> Awaitable[TaskResult]:
+                    return loop.run_in_executor(pool, call_sync, func, call)
+
+                yield lambda calls: runner.run(run_consumers(calls, workers, submit_one))
+
+
+@hookimpl
+def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
+    """Register the asyncio backend."""
+    register(AsyncioBackend())

@@ -1,0 +1,69 @@
+"""Tornado's ``IOLoop``: coroutines natively, plain functions through ``IOLoop.run_in_executor``.
+
+Each batch is one ``IOLoop.run_sync`` with ``workers`` consumer coroutines sharing an iterator
+over the calls. Tornado is imported only when a session starts, so registering this plugin
+costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
+from typing import TYPE_CHECKING
+
+from tunekit.backends import Runner, TaskResult
+from tunekit.backends._calls import call_async, call_sync
+from tunekit.backends.asyncio_loop import run_consumers
+from tunekit.backends.threads import start_all_threads
+from tunekit.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from tunekit.backends import Backend
+    from tunekit.target import Call, Target
+
+
+class TornadoBackend:
+    """Tornado: an asyncio-based loop, measured through Tornado's own entry points."""
+
+    name = "tornado"
+    description = "tornado.ioloop.IOLoop.run_sync (sync functions: IOLoop.run_in_executor)"
+    scales = True
+
+    def supports(self, target: Target) -> str | None:
+        """Coroutines run on the IOLoop, anything else in its executor."""
+        return None
+
+    @contextmanager
+    def session(self, target: Target, workers: int) -> Iterator[Runner]:
+        """Create a fresh IOLoop (and the executor's threads for sync code), yield a runner."""
+        from tornado.ioloop import IOLoop
+
+        func = target.func
+        # make_current=False: leave the thread's current loop alone (run_sync sets it anyway).
+        io_loop: IOLoop = IOLoop(make_current=False)
+        with closing(io_loop):
+            if target.is_coroutine:
+
+                def await_one(call: Call) -> Awaitable[TaskResult]:
+                    return call_async(func, call)
+
+                yield lambda calls: io_loop.run_sync(
+                    lambda: run_consumers(calls, workers, await_one)
+                )
+                return
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
+                start_all_threads(pool, workers)
+
+                def submit_one(call: Call) -> Awaitable[TaskResult]:
+                    return io_loop.run_in_executor(pool, call_sync, func, call)
+
+                yield lambda calls: io_loop.run_sync(
+                    lambda: run_consumers(calls, workers, submit_one)
+                )
+
+
+@hookimpl
+def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
+    """Register the Tornado backend."""
+    register(TornadoBackend())
