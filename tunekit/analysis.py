@@ -99,7 +99,15 @@ def run_analysis(config: AnalysisConfig, progress: ProgressCallback | None = Non
         if info["errors"] > info["calls"]:  # the warm-up call failed too: every call failed
             report.notes.append(f"the target raised on every call: {info['first_error']}")
         else:
-            _sweep(config, spec, names, info, deadline, report, progress)
+            _sweep(
+                config=config,
+                spec=spec,
+                names=names,
+                info=info,
+                deadline=deadline,
+                report=report,
+                progress=progress,
+            )
         report.complete = True
     except KeyboardInterrupt:
         report.interrupted = "SIGINT"
@@ -133,6 +141,7 @@ def _inspect(spec: TargetSpec, deadline: float) -> dict[str, Any]:
 
 
 def _sweep(
+    *,
     config: AnalysisConfig,
     spec: TargetSpec,
     names: list[tuple[str, bool]],
@@ -159,8 +168,13 @@ def _sweep(
         tasks = tasks_for(task_s, plan.workers, (share - overhead_s) / batches)
         planned = overhead_s + batches * tasks * task_s
         if planned > left:
-            report.trials.append(_skip(plan, f"out of budget: needs about {planned:.1f} s, "
-                                             f"{max(left, 0):.1f} s left (raise --budget)"))
+            report.trials.append(
+                _skip(
+                    plan,
+                    f"out of budget: needs about {planned:.1f} s, "
+                    f"{max(left, 0):.1f} s left (raise --budget)",
+                )
+            )
             continue
         if progress is not None:
             progress("trial", plan, left)
@@ -169,8 +183,14 @@ def _sweep(
 
 
 def _measure(spec: TargetSpec, plan: TrialPlan, tasks: int, repeats: int, timeout: float) -> Trial:
-    request = {"mode": "trial", "target": spec.to_dict(), "backend": plan.backend,
-               "workers": plan.workers, "tasks": tasks, "repeats": repeats}
+    request = {
+        "mode": "trial",
+        "target": spec.to_dict(),
+        "backend": plan.backend,
+        "workers": plan.workers,
+        "tasks": tasks,
+        "repeats": repeats,
+    }
     outcome = run_in_child(request, timeout)
     return _trial_from_outcome(plan, tasks, outcome)
 
@@ -185,8 +205,9 @@ def _trial_from_outcome(plan: TrialPlan, tasks: int, outcome: ChildOutcome) -> T
 
 
 def _skip(plan: TrialPlan, reason: str, status: Any = "skipped", tasks: int = 0) -> Trial:
-    return Trial(backend=plan.backend, workers=plan.workers, status=status, reason=reason,
-                 tasks=tasks)
+    return Trial(
+        backend=plan.backend, workers=plan.workers, status=status, reason=reason, tasks=tasks
+    )
 
 
 def _select_backends(requested: Sequence[str] | None) -> list[tuple[str, bool]]:
@@ -201,10 +222,9 @@ def _select_backends(requested: Sequence[str] | None) -> list[tuple[str, bool]]:
 
 
 def _machine() -> Machine:
-    if hasattr(os, "sched_getaffinity"):
-        cpus = len(os.sched_getaffinity(0))  # respects taskset/cgroup cpusets
-    else:
-        cpus = os.cpu_count() or 1
+    # sched_getaffinity respects taskset and cgroup cpusets; it is missing on macOS.
+    affinity = getattr(os, "sched_getaffinity", None)
+    cpus = len(affinity(0)) if affinity else os.cpu_count() or 1
     # allow_none: asking must not fix the start method for the user's own code.
     method = multiprocessing.get_start_method(allow_none=True)
     return Machine(

@@ -69,20 +69,54 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 @cli.command()
 @click.argument("target")
-@click.option("--args", "args", callback=_json_value(list, "'[1, 2]'"), metavar="JSON",
-              help="Positional arguments for every call, as a JSON list.")
-@click.option("--kwargs", "kwargs", callback=_json_value(dict, "'{\"n\": 3}'"), metavar="JSON",
-              help="Keyword arguments for every call, as a JSON object.")
-@click.option("--inputs", metavar="MODULE:FACTORY",
-              help="A callable returning an iterable of argument tuples, one per task.")
-@click.option("--backend", "backends", multiple=True, metavar="NAME",
-              help="Only this backend (repeatable). Default: every installed backend.")
-@click.option("--max-workers", type=click.IntRange(min=1), default=16, show_default=True,
-              help="Largest pool size tried.")
-@click.option("--budget", type=click.FloatRange(min=0, min_open=True), default=30.0,
-              show_default=True, metavar="SECONDS", help="Time the whole analysis may take.")
-@click.option("--json", "json_path", callback=_output_path, metavar="PATH",
-              help="Write the JSON report here ('-' for standard output).")
+@click.option(
+    "--args",
+    "args",
+    callback=_json_value(list, "'[1, 2]'"),
+    metavar="JSON",
+    help="Positional arguments for every call, as a JSON list.",
+)
+@click.option(
+    "--kwargs",
+    "kwargs",
+    callback=_json_value(dict, "'{\"n\": 3}'"),
+    metavar="JSON",
+    help="Keyword arguments for every call, as a JSON object.",
+)
+@click.option(
+    "--inputs",
+    metavar="MODULE:FACTORY",
+    help="A callable returning an iterable of argument tuples, one per task.",
+)
+@click.option(
+    "--backend",
+    "backends",
+    multiple=True,
+    metavar="NAME",
+    help="Only this backend (repeatable). Default: every installed backend.",
+)
+@click.option(
+    "--max-workers",
+    type=click.IntRange(min=1),
+    default=16,
+    show_default=True,
+    help="Largest pool size tried.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Time the whole analysis may take.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    callback=_output_path,
+    metavar="PATH",
+    help="Write the JSON report here ('-' for standard output).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report.")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.pass_context
@@ -110,15 +144,24 @@ def analyze(
     known = collect_backends(get_plugin_manager())
     for name in backends:
         if name not in known:
-            raise click.BadParameter(f"unknown backend {name!r}; known: {', '.join(known)}",
-                                     param_hint="--backend")
-    config = AnalysisConfig(target=target, args=args or [], kwargs=kwargs or {}, inputs=inputs,
-                            backends=backends or None, max_workers=max_workers, budget=budget)
+            raise click.BadParameter(
+                f"unknown backend {name!r}; known: {', '.join(known)}", param_hint="--backend"
+            )
+    config = AnalysisConfig(
+        target=target,
+        args=args or [],
+        kwargs=kwargs or {},
+        inputs=inputs,
+        backends=backends or None,
+        max_workers=max_workers,
+        budget=budget,
+    )
     report = run_analysis(config)
     text_to = sys.stderr if json_path == "-" else sys.stdout
     if not quiet:
-        console = Console(file=text_to, highlight=False,
-                          width=None if text_to.isatty() else REPORT_WIDTH)
+        console = Console(
+            file=text_to, highlight=False, width=None if text_to.isatty() else REPORT_WIDTH
+        )
         TextReporter().print_to(console, report)
     if json_path == "-":
         click.echo(report.to_json())
@@ -187,8 +230,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        click.echo(f"tunekit: internal error: {type(exc).__name__}: {exc} "
-                   "(run with --debug for the traceback)", err=True)
+        click.echo(
+            f"tunekit: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for the traceback)",
+            err=True,
+        )
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -25,7 +25,7 @@ class ReportError(TunekitError):
     """A report cannot be read or written."""
 
 
-class Terminated(BaseException):  # noqa: N818 - a signal, like KeyboardInterrupt
+class Terminated(BaseException):
     """Raised in the main thread when tunekit receives SIGTERM, so clean-up code runs."""
 
     exit_code = 143

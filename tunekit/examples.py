@@ -1,8 +1,8 @@
 """Small workloads of known nature, so a new user can run tunekit at once.
 
-    tunekit analyze tunekit.examples:cpu_bound       # holds the GIL: processes scale
-    tunekit analyze tunekit.examples:blocking_io     # waits: threads (many) scale
-    tunekit analyze tunekit.examples:async_io        # awaits: an event loop scales
+tunekit analyze tunekit.examples:cpu_bound       # holds the GIL: processes scale
+tunekit analyze tunekit.examples:blocking_io     # waits: threads (many) scale
+tunekit analyze tunekit.examples:async_io        # awaits: an event loop scales
 """
 
 from __future__ import annotations

@@ -59,8 +59,12 @@ def run_in_child(request: dict[str, Any], timeout_s: float) -> ChildOutcome:
                 kill_process_tree(proc)
         elapsed = perf_counter() - started
         if returncode is None:
-            return ChildOutcome("timeout", _read(result_path),
-                                f"no result within the {timeout_s:.1f} s trial timeout", elapsed)
+            return ChildOutcome(
+                "timeout",
+                _read(result_path),
+                f"no result within the {timeout_s:.1f} s trial timeout",
+                elapsed,
+            )
         payload = _read(result_path)
         if payload is not None and returncode == 0:
             return ChildOutcome("ok", payload, None, elapsed)

@@ -7,7 +7,7 @@ import importlib.metadata
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pluggy
 
@@ -84,34 +84,37 @@ def _load_entry_points(pm: PluginManager, blocked: set[str]) -> None:
 
 
 @dataclass(frozen=True)
-class Registered:
+class Registered(Generic[T]):
     """Something a plugin registered, with the plugin name and where that plugin came from."""
 
-    item: Any
+    item: T
     plugin: str
     source: str
 
 
-def collect_backends(pm: PluginManager) -> dict[str, Registered]:
+def collect_backends(pm: PluginManager) -> dict[str, Registered[Backend]]:
     """Every backend by name; two plugins claiming one name is a ``PluginError``."""
     return _collect(pm, "tunekit_register_backends", Backend, "backend")
 
 
-def collect_reporters(pm: PluginManager) -> dict[str, Registered]:
+def collect_reporters(pm: PluginManager) -> dict[str, Registered[Reporter]]:
     """Every report format by name."""
     return _collect(pm, "tunekit_register_reporters", Reporter, "reporter")
 
 
-def _collect(pm: PluginManager, hook_name: str, kind: type, label: str) -> dict[str, Registered]:
-    found: dict[str, Registered] = {}
+def _collect(
+    pm: PluginManager, hook_name: str, kind: Any, label: str
+) -> dict[str, Registered[Any]]:
+    """Call each plugin's ``hook_name`` with a ``register`` that checks ``kind`` and names."""
+    found: dict[str, Registered[Any]] = {}
     hook = getattr(pm.hook, hook_name)
-    for impl in reversed(hook.get_hookimpls()):  # registration order
+    for impl in hook.get_hookimpls():  # in registration order
         source = pm.sources.get(impl.plugin_name, impl.plugin_name)
 
         def register(item: Any, plugin: str = impl.plugin_name, src: str = source) -> None:
             if not isinstance(item, kind):
                 raise PluginError(f"plugin {plugin!r} ({src}) registered a non-{label}: {item!r}")
-            name = item.name
+            name: str = item.name
             if name in found:
                 first = found[name]
                 raise PluginError(

@@ -13,6 +13,8 @@ from tunekit.models import Recommendation, Trial, Workload
 #: Differences below this fraction of throughput are treated as noise on a shared machine
 #: (timings here vary by up to 2x between runs; within one run, repeats agree to a few %).
 MIN_NOISE = 0.05
+#: A very unstable best trial must not make everything a tie: its spread counts up to this.
+MAX_NOISE = 0.25
 #: An unknown (plugin) backend ranks after the built-ins in the tie-break.
 UNKNOWN_COST = 10
 
@@ -41,7 +43,7 @@ def recommend(trials: Sequence[Trial], workload: Workload) -> Recommendation:
     if not ok:
         return Recommendation(None, None, None, None, [_nothing_worked(trials)])
     best = max(ok, key=_throughput)
-    noise = max(MIN_NOISE, 2 * (best.throughput_spread or 0.0))
+    noise = max(MIN_NOISE, min(2 * (best.throughput_spread or 0.0), MAX_NOISE))
     ties = [t for t in ok if _throughput(t) >= _throughput(best) * (1 - noise)]
     chosen = min(ties, key=lambda t: (model_cost(t.backend, workload.is_coroutine), t.workers))
     baseline = next((t for t in ok if t.backend == "sequential"), None)
@@ -80,9 +82,12 @@ def _other_backends(ok: Sequence[Trial], chosen: Trial, baseline: Trial | None) 
         if backend in (chosen.backend, "sequential"):
             continue
         peak = max((t for t in ok if t.backend == backend), key=_throughput)
-        ratio = f" ({_throughput(peak) / _throughput(baseline):.2f}x sequential)" if baseline else ""
-        lines.append(f"{backend} peaked at {peak.workers} workers: "
-                     f"{_throughput(peak):.4g} tasks/s{ratio}")
+        ratio = (
+            f" ({_throughput(peak) / _throughput(baseline):.2f}x sequential)" if baseline else ""
+        )
+        lines.append(
+            f"{backend} peaked at {peak.workers} workers: {_throughput(peak):.4g} tasks/s{ratio}"
+        )
     return lines
 
 

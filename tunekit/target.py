@@ -35,8 +35,12 @@ class TargetSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible form for a worker request."""
-        return {"target": self.target, "args": self.args, "kwargs": self.kwargs,
-                "inputs": self.inputs}
+        return {
+            "target": self.target,
+            "args": self.args,
+            "kwargs": self.kwargs,
+            "inputs": self.inputs,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TargetSpec:
@@ -186,7 +190,9 @@ def _import_failed(where: str, exc: BaseException) -> TargetError:
         location = f"{exc.filename}:{exc.lineno}" if exc.filename else where
         return TargetError(f"cannot import {where!r}: {location}: SyntaxError: {exc.msg}")
     frames = traceback.extract_tb(exc.__traceback__)
-    user_frames = [f for f in frames if "importlib" not in f.filename and "tunekit" not in f.filename]
+    user_frames = [
+        f for f in frames if "importlib" not in f.filename and "tunekit" not in f.filename
+    ]
     tail = "".join(traceback.format_list(user_frames[-2:])).rstrip()
     message = f"importing {where!r} raised {type(exc).__name__}: {exc}"
     return TargetError(f"{message}\n{tail}" if tail else message)

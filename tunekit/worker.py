@@ -41,8 +41,12 @@ def inspect_target(request: dict[str, Any]) -> dict[str, Any]:
     backends = collect_backends(get_plugin_manager())
     supports = {name: reg.item.supports(target) for name, reg in backends.items()}
     calibration = calibrate(target, float(request.get("calibrate_s", 0.2)))
-    return {"is_coroutine": target.is_coroutine, "inputs": len(target.calls),
-            "supports": supports, **calibration}
+    return {
+        "is_coroutine": target.is_coroutine,
+        "inputs": len(target.calls),
+        "supports": supports,
+        **calibration,
+    }
 
 
 def calibrate(target: Target, min_time_s: float) -> dict[str, Any]:
@@ -182,8 +186,9 @@ def main(argv: list[str]) -> int:
     try:
         payload = MODES[request["mode"]](request)
     except TunekitError as exc:
-        payload = {"error": {"type": type(exc).__name__, "message": str(exc),
-                             "exit_code": exc.exit_code}}
+        payload = {
+            "error": {"type": type(exc).__name__, "message": str(exc), "exit_code": exc.exit_code}
+        }
     write_json_atomically(result_path, payload)
     return 0
 

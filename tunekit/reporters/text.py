@@ -29,54 +29,85 @@ class TextReporter:
     def render(self, report: Report) -> str:
         """The report as plain text (ANSI colors only when ``color`` is set)."""
         buffer = io.StringIO()
-        console = Console(file=buffer, width=self.width, force_terminal=self.color,
-                          color_system="standard" if self.color else None, highlight=False)
+        console = Console(
+            file=buffer,
+            width=self.width,
+            force_terminal=self.color,
+            color_system="standard" if self.color else None,
+            highlight=False,
+        )
         self.print_to(console, report)
         return buffer.getvalue()
 
     def print_to(self, console: Console, report: Report) -> None:
         """Print the report on a rich console."""
         machine, workload = report.machine, report.workload
-        console.print(f"[bold]tunekit[/bold] {report.target}  "
-                      f"({machine.cpus} CPUs, Python {machine.python}, {machine.platform})")
+        console.print(
+            f"[bold]tunekit[/bold] {report.target}  "
+            f"({machine.cpus} CPUs, Python {machine.python}, {machine.platform})"
+        )
         if workload.task_wall_s is not None:
             kind = "coroutine function" if workload.is_coroutine else "function"
             cpu = workload.task_cpu_s or 0.0
-            console.print(f"one call of this {kind}: {_seconds(workload.task_wall_s)} wall, "
-                          f"{_seconds(cpu)} CPU ({cpu / max(workload.task_wall_s, 1e-12):.0%})")
+            console.print(
+                f"one call of this {kind}: {_seconds(workload.task_wall_s)} wall, "
+                f"{_seconds(cpu)} CPU ({cpu / max(workload.task_wall_s, 1e-12):.0%})"
+            )
         console.print(trial_table(report))
         for trial in report.trials:
             if trial.status != "ok":
                 console.print(f"  [yellow]{trial.key} {trial.status}[/yellow]: {trial.reason}")
             elif trial.errors:
-                console.print(f"  [yellow]{trial.key}[/yellow]: {trial.errors} tasks raised "
-                              f"(first: {trial.first_error})")
+                console.print(
+                    f"  [yellow]{trial.key}[/yellow]: {trial.errors} tasks raised "
+                    f"(first: {trial.first_error})"
+                )
         rec = report.recommendation
         if rec.model is None:
             console.print("[bold red]No recommendation[/bold red]")
         else:
-            console.print(f"[bold green]Recommendation: {rec.model} with {rec.pool_size} "
-                          f"worker{'s' if rec.pool_size != 1 else ''}[/bold green]")
+            console.print(
+                f"[bold green]Recommendation: {rec.model} with {rec.pool_size} "
+                f"worker{'s' if rec.pool_size != 1 else ''}[/bold green]"
+            )
         for reason in rec.reasons:
             console.print(f"  - {reason}")
         for note in report.notes:
             console.print(f"[yellow]note:[/yellow] {note}")
         if report.interrupted:
-            console.print(f"[bold yellow]Interrupted by {report.interrupted}: partial report of "
-                          f"{sum(t.status == 'ok' for t in report.trials)} completed trials[/]")
+            console.print(
+                f"[bold yellow]Interrupted by {report.interrupted}: partial report of "
+                f"{sum(t.status == 'ok' for t in report.trials)} completed trials[/]"
+            )
         if report.elapsed_s is not None:
-            console.print(f"analysis took {report.elapsed_s:.1f} s of a {report.budget_s:g} s budget")
+            console.print(
+                f"analysis took {report.elapsed_s:.1f} s of a {report.budget_s:g} s budget"
+            )
 
 
 def trial_table(report: Report) -> Table:
     """One row per trial: throughput with its spread, speed-up, latency, CPU and memory."""
-    baseline = next((t.throughput for t in report.trials
-                     if t.backend == "sequential" and t.status == "ok"), None)
+    baseline = next(
+        (t.throughput for t in report.trials if t.backend == "sequential" and t.status == "ok"),
+        None,
+    )
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for column in ("backend", "workers", "status", "tasks/s", "±", "speedup", "p50", "p99",
-                   "CPU/wall", "peak RSS", "start-up"):
+    for column in (
+        "backend",
+        "workers",
+        "status",
+        "tasks/s",
+        "±",
+        "speedup",
+        "p50",
+        "p99",
+        "CPU/wall",
+        "peak RSS",
+        "start-up",
+    ):
         table.add_column(column, justify="left" if column in ("backend", "status") else "right")
-    for trial in report.trials:
+    order = {name: i for i, name in enumerate(dict.fromkeys(t.backend for t in report.trials))}
+    for trial in sorted(report.trials, key=lambda t: (order[t.backend], t.workers)):
         table.add_row(*_row(trial, baseline))
     return table
 
@@ -85,7 +116,9 @@ def _row(trial: Trial, baseline: float | None) -> list[str]:
     tp = trial.throughput
     speedup = f"{tp / baseline:.2f}x" if tp and baseline else "-"
     latency = trial.latency_s
-    cpu_ratio = f"{trial.cpu_s / trial.wall_s:.2f}" if trial.cpu_s is not None and trial.wall_s else "-"
+    cpu_ratio = (
+        f"{trial.cpu_s / trial.wall_s:.2f}" if trial.cpu_s is not None and trial.wall_s else "-"
+    )
     return [
         trial.backend,
         str(trial.workers),

@@ -1,0 +1,114 @@
+"""Workloads of known behaviour for the tests (imported by path in child processes)."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+SLEEP_S = 0.02
+
+
+def add(a: int = 1, b: int = 2) -> int:
+    return a + b
+
+
+def sleeper(delay: float = SLEEP_S) -> None:
+    time.sleep(delay)
+
+
+async def async_sleeper(delay: float = SLEEP_S) -> None:
+    await asyncio.sleep(delay)
+
+
+def spin(n: int = 20_000) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def always_fails() -> None:
+    raise ValueError("always broken")
+
+
+_calls = 0
+
+
+def fails_every_third() -> None:
+    global _calls
+    _calls += 1
+    if _calls % 3 == 0:
+        raise KeyError("third call")
+    time.sleep(0.001)
+
+
+def exits_hard() -> None:
+    os._exit(3)
+
+
+def segfaults() -> None:
+    ctypes.string_at(0)
+
+
+def hangs() -> None:
+    time.sleep(3600)
+
+
+def leaves_a_child(pid_file: str) -> None:
+    """Starts a process that would outlive the trial, writing its pid to ``pid_file``."""
+    if not Path(pid_file).exists():
+        proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+        Path(pid_file).write_text(str(proc.pid))
+    time.sleep(0.001)
+
+
+def leaves_a_thread() -> None:
+    threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
+    time.sleep(0.001)
+
+
+def lambdas() -> list[tuple[object]]:
+    """An --inputs factory whose arguments cannot be pickled."""
+    return [(lambda: 1,)] * 4
+
+
+def numbers() -> list[object]:
+    return [(1, 2), {"a": 5}, 7]
+
+
+class Greeter:
+    def greet(self, name: str = "x") -> str:
+        return "hi " + name
+
+    @staticmethod
+    def shout(name: str = "x") -> str:
+        return name.upper()
+
+
+class NeedsArgs:
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def get(self) -> int:
+        return self.value
+
+
+NOT_CALLABLE = 42
+
+
+async def deferred_sleeper(delay: float = SLEEP_S) -> None:
+    """A Twisted-style coroutine: awaits a Deferred (only runs under the twisted backend)."""
+    from twisted.internet import reactor, task
+
+    await task.deferLater(reactor, delay, lambda: None)
+
+
+async def async_always_fails() -> None:
+    await asyncio.sleep(0)
+    raise ValueError("always broken")

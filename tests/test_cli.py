@@ -1,0 +1,138 @@
+"""The command line: exit codes, one-line errors, the report on stdout and in JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tunekit.cli import main
+from tunekit.models import Report
+
+from .conftest import target
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_missing_module_is_one_line_exit_1_without_traceback() -> None:
+    # the real console entry point, in its own process
+    proc = subprocess.run(
+        [sys.executable, "-m", "tunekit", "analyze", "nosuchmodule:f"],
+        capture_output=True,
+        check=False,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert (
+        proc.stderr
+        == "tunekit: error: cannot import 'nosuchmodule': no module named 'nosuchmodule'\n"
+    )
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["analyze", "m:f", "--budget", "-1"], "--budget"),
+        (["analyze", "m:f", "--budget", "0"], "--budget"),
+        (["analyze", "m:f", "--max-workers", "0"], "--max-workers"),
+        (["analyze", "m:f", "--args", "[1,"], "not valid JSON"),
+        (["analyze", "m:f", "--args", "{}"], "must be a JSON list"),
+        (["analyze", "m:f", "--kwargs", "[1]"], "must be a JSON dict"),
+        (["analyze", "m:f", "--backend", "nope"], "unknown backend 'nope'; known: sequential"),
+        (["analyze", "m:f", "--json", "/no/such/folder/r.json"], "does not exist"),
+        (["analyze", "m:f", "--args", "[1]", "--inputs", "m:g"], "either --args or --inputs"),
+        (["analyze"], "Missing argument 'TARGET'"),
+        (["nosuchcommand"], "No such command"),
+    ],
+)
+def test_usage_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_json_output_into_a_folder_path_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = run(capsys, "analyze", "m:f", "--json", str(tmp_path))
+    assert code == 2
+    assert "is a folder" in err
+
+
+def test_bad_target_shape_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "analyze", "no_colon_here")
+    assert code == 1
+    assert err.startswith("tunekit: error: target 'no_colon_here' must look like")
+
+
+def test_target_that_always_fails_exits_1_with_the_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "analyze", target("always_fails"), "--budget", "10")
+    assert code == 1
+    assert "the target raised on every call: ValueError: always broken" in out
+
+
+def test_analyze_prints_the_report_and_writes_valid_json(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out_file = tmp_path / "report.json"
+    code, out, _ = run(
+        capsys,
+        "analyze",
+        target("sleeper"),
+        "--backend",
+        "sequential",
+        "--backend",
+        "thread",
+        "--max-workers",
+        "4",
+        "--budget",
+        "10",
+        "--json",
+        str(out_file),
+    )
+    assert code == 0
+    assert "Recommendation: thread with" in out
+    report = Report.from_json(out_file.read_text())
+    assert {(t.backend, t.workers) for t in report.trials} == {
+        ("sequential", 1),
+        ("thread", 1),
+        ("thread", 2),
+        ("thread", 4),
+    }
+    assert report.recommendation.model == "thread"
+
+
+def test_json_to_stdout_keeps_stdout_pure_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "analyze", target("add"), "--backend", "sequential", "--budget", "5", "--json", "-"
+    )
+    assert code == 0
+    assert json.loads(out)["schema"] == "tunekit.report/1"
+    assert "Recommendation" in err
+
+
+def test_quiet_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "analyze", target("add"), "--backend", "sequential", "--budget", "5", "--quiet"
+    )
+    assert (code, out, err) == (0, "", "")
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out.startswith("tunekit, version ")

@@ -1,0 +1,116 @@
+"""Trial isolation: a crash, a hang or a leaked process in user code costs one trial only."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import psutil
+
+from tunekit.analysis import AnalysisConfig, run_analysis
+from tunekit.isolation import run_in_child
+from tunekit.target import TargetSpec
+
+from .conftest import target
+
+
+def gone(pid: int, within_s: float = 5.0) -> bool:
+    """True once ``pid`` has exited (a zombie waiting for init to reap it counts as gone)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def trial_request(
+    name: str,
+    backend: str = "sequential",
+    workers: int = 1,
+    tasks: int = 4,
+    args: list[object] | None = None,
+) -> dict[str, object]:
+    spec = TargetSpec(target(name), args or [])
+    return {
+        "mode": "trial",
+        "target": spec.to_dict(),
+        "backend": backend,
+        "workers": workers,
+        "tasks": tasks,
+        "repeats": 3,
+    }
+
+
+def test_a_child_that_exits_hard_is_a_failed_trial_with_the_exit_code() -> None:
+    outcome = run_in_child(trial_request("exits_hard"), timeout_s=30)
+    assert outcome.status == "failed"
+    assert outcome.reason is not None and "exited with code 3" in outcome.reason
+
+
+def test_a_segfault_is_a_failed_trial_naming_the_signal() -> None:
+    outcome = run_in_child(trial_request("segfaults"), timeout_s=30)
+    assert outcome.status == "failed"
+    assert outcome.reason is not None and "SIGSEGV" in outcome.reason
+
+
+def test_a_hang_is_stopped_at_the_timeout() -> None:
+    outcome = run_in_child(trial_request("hangs"), timeout_s=1.5)
+    assert outcome.status == "timeout"
+    assert outcome.reason == "no result within the 1.5 s trial timeout"
+
+
+def test_a_hang_in_a_process_pool_leaves_no_pool_child() -> None:
+    outcome = run_in_child(trial_request("hangs", backend="process", workers=2), timeout_s=2)
+    assert outcome.status == "timeout"  # the autouse fixture checks that nothing is left
+
+
+def test_processes_the_user_code_leaves_behind_are_killed(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    outcome = run_in_child(trial_request("leaves_a_child", args=[str(pid_file)]), timeout_s=30)
+    assert outcome.status == "ok"
+    assert gone(int(pid_file.read_text()))
+
+
+def test_threads_the_user_code_leaves_running_do_not_block_the_trial() -> None:
+    outcome = run_in_child(
+        trial_request("leaves_a_thread", backend="thread", workers=2), timeout_s=30
+    )
+    assert outcome.status == "ok"
+
+
+def test_crashing_and_hanging_trials_do_not_stop_the_analysis(tmp_path: Path) -> None:
+    # GIVEN a target that crashes its process only when run in a pool of 2 threads
+    module = tmp_path / "picky.py"
+    module.write_text(
+        "import os, threading, time\n"
+        "def work():\n"
+        "    time.sleep(0.005)\n"
+        "    if threading.current_thread().name.endswith('_1'):\n"
+        "        os._exit(9)\n"
+    )
+    # WHEN it is analysed over sequential and thread x1, x2
+    report = run_analysis(
+        AnalysisConfig(
+            target=f"{module}:work", backends=["sequential", "thread"], max_workers=2, budget=20
+        )
+    )
+    # THEN the crashing trial is recorded as failed with its reason and the others are measured
+    by_key = {t.key: t for t in report.trials}
+    assert by_key["thread x2"].status == "failed"
+    assert "exited with code 9" in (by_key["thread x2"].reason or "")
+    assert by_key["sequential x1"].status == "ok"
+    assert by_key["thread x1"].status == "ok"
+    assert report.recommendation.model in ("sequential", "thread")
+
+
+def test_a_successful_child_returns_its_trial() -> None:
+    outcome = run_in_child(trial_request("add"), timeout_s=30)
+    assert outcome.status == "ok"
+    assert outcome.payload is not None
+    assert outcome.payload["status"] == "ok"
+    assert outcome.payload["tasks"] == 4
+    assert outcome.payload["repeats"] == 3

@@ -1,0 +1,113 @@
+"""The recommender, table-driven over synthetic trials (no timing involved)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tunekit.models import Trial, Workload
+from tunekit.recommend import model_cost, recommend
+
+
+def ok(
+    backend: str, workers: int, throughput: float, spread: float = 0.01, errors: int = 0
+) -> Trial:
+    return Trial(
+        backend=backend,
+        workers=workers,
+        status="ok",
+        tasks=100,
+        repeats=3,
+        throughput=throughput,
+        throughput_spread=spread,
+        errors=errors,
+        first_error="ValueError: x" if errors else None,
+    )
+
+
+SYNC = Workload(is_coroutine=False)
+ASYNC = Workload(is_coroutine=True)
+
+
+@pytest.mark.parametrize(
+    ("trials", "workload", "expected"),
+    [
+        # clear winner
+        (
+            [ok("sequential", 1, 100), ok("thread", 4, 390), ok("process", 2, 180)],
+            SYNC,
+            ("thread", 4),
+        ),
+        # tie within 5%: fewer workers win
+        (
+            [ok("sequential", 1, 100), ok("thread", 4, 390), ok("thread", 8, 400)],
+            SYNC,
+            ("thread", 4),
+        ),
+        # tie within 5%: thread beats process (cheaper model)
+        (
+            [ok("sequential", 1, 100), ok("process", 2, 200), ok("thread", 2, 195)],
+            SYNC,
+            ("thread", 2),
+        ),
+        # a noisy best widens the band (2 x spread) ...
+        ([ok("sequential", 1, 100), ok("process", 2, 115, spread=0.08)], SYNC, ("sequential", 1)),
+        # ... but never beyond 25%, however noisy
+        ([ok("sequential", 1, 100), ok("process", 2, 190, spread=0.9)], SYNC, ("process", 2)),
+        # for coroutines an event loop is cheaper than threads
+        (
+            [ok("sequential", 1, 10), ok("thread", 8, 78), ok("asyncio", 8, 80)],
+            ASYNC,
+            ("asyncio", 8),
+        ),
+        # for sync code an event loop (threads underneath) is not cheaper than threads
+        ([ok("sequential", 1, 10), ok("asyncio", 8, 80), ok("thread", 8, 78)], SYNC, ("thread", 8)),
+        # sequential is a legitimate answer
+        (
+            [ok("sequential", 1, 1000), ok("thread", 2, 700), ok("process", 2, 300)],
+            SYNC,
+            ("sequential", 1),
+        ),
+        # trials where every task failed do not count
+        ([ok("sequential", 1, 100), ok("thread", 2, 500, errors=300)], SYNC, ("sequential", 1)),
+    ],
+)
+def test_choice(trials: list[Trial], workload: Workload, expected: tuple[str, int]) -> None:
+    rec = recommend(trials, workload)
+    assert (rec.model, rec.pool_size) == expected
+
+
+def test_speedup_and_reasons_carry_the_numbers() -> None:
+    rec = recommend([ok("sequential", 1, 100), ok("thread", 4, 390), ok("process", 2, 180)], SYNC)
+    assert rec.speedup == pytest.approx(3.9)
+    assert rec.reasons[0] == "thread x4 reached 390 tasks/s, 3.90x sequential (100 tasks/s)"
+    assert "process peaked at 2 workers: 180 tasks/s (1.80x sequential)" in rec.reasons
+
+
+def test_a_tie_says_which_faster_configuration_lost_and_why() -> None:
+    rec = recommend([ok("sequential", 1, 100), ok("thread", 4, 390), ok("thread", 8, 400)], SYNC)
+    assert rec.reasons[1] == (
+        "thread x8 measured 400 tasks/s, within the 5% noise band of "
+        "thread x4; the cheaper configuration wins the tie"
+    )
+
+
+def test_no_usable_trial_gives_no_recommendation_and_says_why() -> None:
+    failed = Trial(backend="thread", workers=1, status="failed", reason="boom")
+    rec = recommend([failed], SYNC)
+    assert rec.model is None
+    assert rec.reasons == ["no trial completed, so nothing can be recommended"]
+
+
+def test_errors_are_mentioned() -> None:
+    rec = recommend([ok("sequential", 1, 100, errors=30)], SYNC)
+    assert rec.reasons[-1] == "30 tasks raised during the trials (first: ValueError: x)"
+
+
+def test_model_cost_orders_models() -> None:
+    assert (
+        model_cost("sequential", True)
+        < model_cost("asyncio", True)
+        < model_cost("thread", True)
+        < model_cost("process", True)
+        < model_cost("some-plugin", True)
+    )
