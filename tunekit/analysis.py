@@ -22,7 +22,7 @@ from tunekit.models import Machine, Recommendation, Report, Trial, Workload, tri
 from tunekit.plugins import collect_backends, get_plugin_manager
 from tunekit.recommend import recommend
 from tunekit.target import TargetSpec, split_spec
-from tunekit.trials import TrialPlan, plan_sweep, tasks_for
+from tunekit.trials import TrialPlan, plan_sweep, task_cost, tasks_for
 
 #: Sequential time spent timing the target before the sweep (like timeit's autorange).
 CALIBRATION_S = 0.2
@@ -52,7 +52,7 @@ class AnalysisConfig:
     repeats: int = DEFAULT_REPEATS
 
     def validate(self) -> None:
-        """Reject values no analysis can use (the CLI checks these earlier, as usage errors)."""
+        """Reject values no analysis can use (the CLI reports bad options as usage errors)."""
         split_spec(self.target)
         if self.inputs is not None:
             split_spec(self.inputs)
@@ -87,6 +87,7 @@ def run_analysis(config: AnalysisConfig, progress: ProgressCallback | None = Non
         budget_s=config.budget,
         complete=False,
     )
+    failure: str | None = None
     try:
         info = _inspect(spec, deadline)
         report.workload = Workload(
@@ -97,7 +98,7 @@ def run_analysis(config: AnalysisConfig, progress: ProgressCallback | None = Non
             inputs=info["inputs"],
         )
         if info["errors"] > info["calls"]:  # the warm-up call failed too: every call failed
-            report.notes.append(f"the target raised on every call: {info['first_error']}")
+            failure = f"the target raised on every call: {info['first_error']}"
         else:
             _sweep(
                 config=config,
@@ -114,8 +115,8 @@ def run_analysis(config: AnalysisConfig, progress: ProgressCallback | None = Non
     except Terminated:
         report.interrupted = "SIGTERM"
     report.recommendation = recommend(report.trials, report.workload)
-    if report.notes and report.recommendation.model is None:
-        report.recommendation.reasons = list(report.notes)
+    if failure is not None:
+        report.recommendation.reasons = [failure]
     report.elapsed_s = perf_counter() - started
     return report
 
@@ -159,12 +160,12 @@ def _sweep(
         else:
             report.trials.append(Trial(backend=name, workers=1, status="skipped", reason=reason))
     plans = plan_sweep(supported, config.max_workers)
-    task_s = max(info["task_wall_s"], 1e-9)
     overhead_s = info["overhead_s"]
     batches = config.repeats + WARMUP_BATCHES
     for index, plan in enumerate(plans):
         left = deadline - perf_counter()
         share = left / (len(plans) - index)
+        task_s = task_cost(plan.backend, info["task_wall_s"])
         tasks = tasks_for(task_s, plan.workers, (share - overhead_s) / batches)
         planned = overhead_s + batches * tasks * task_s
         if planned > left:

@@ -61,10 +61,11 @@ def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tunekit")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-@click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """Measure a function under every concurrency model and recommend one."""
-    ctx.ensure_object(dict)["debug"] = debug
+def cli(debug: bool) -> None:
+    """Measure a function under every concurrency model and recommend one.
+
+    ``--debug`` is read by ``main()``, which turns errors into one line unless it is given.
+    """
 
 
 @cli.command()
@@ -119,9 +120,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report.")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
-@click.pass_context
 def analyze(
-    ctx: click.Context,
     target: str,
     args: list[Any] | None,
     kwargs: dict[str, Any] | None,
@@ -138,7 +137,6 @@ def analyze(
     from tunekit.plugins import collect_backends, get_plugin_manager
     from tunekit.reporters.text import TextReporter
 
-    ctx.obj["debug"] = ctx.obj.get("debug") or debug
     if args is not None and inputs is not None:
         raise click.UsageError("give per-task arguments with either --args or --inputs, not both")
     known = collect_backends(get_plugin_manager())

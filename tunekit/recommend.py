@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tunekit.models import Recommendation, Trial, Workload
+from tunekit.units import format_rate
 
 #: Differences below this fraction of throughput are treated as noise on a shared machine
 #: (timings here vary by up to 2x between runs; within one run, repeats agree to a few %).
@@ -51,7 +52,7 @@ def recommend(trials: Sequence[Trial], workload: Workload) -> Recommendation:
     reasons = [_headline(chosen, baseline, speedup)]
     if chosen is not best:
         reasons.append(
-            f"{best.key} measured {_throughput(best):.4g} tasks/s, within the {noise:.0%} noise "
+            f"{best.key} measured {_rate(best)} tasks/s, within the {noise:.0%} noise "
             f"band of {chosen.key}; the cheaper configuration wins the tie"
         )
     reasons += _other_backends(ok, chosen, baseline)
@@ -68,12 +69,12 @@ def recommend(trials: Sequence[Trial], workload: Workload) -> Recommendation:
 
 
 def _headline(chosen: Trial, baseline: Trial | None, speedup: float | None) -> str:
-    text = f"{chosen.key} reached {_throughput(chosen):.4g} tasks/s"
+    text = f"{chosen.key} reached {_rate(chosen)} tasks/s"
     if baseline is None or speedup is None:
         return text + " (sequential was not measured)"
     if chosen is baseline:
         return text + ": no concurrent configuration beat calling the function in a loop"
-    return text + f", {speedup:.2f}x sequential ({_throughput(baseline):.4g} tasks/s)"
+    return text + f", {speedup:.2f}x sequential ({_rate(baseline)} tasks/s)"
 
 
 def _other_backends(ok: Sequence[Trial], chosen: Trial, baseline: Trial | None) -> list[str]:
@@ -85,9 +86,7 @@ def _other_backends(ok: Sequence[Trial], chosen: Trial, baseline: Trial | None) 
         ratio = (
             f" ({_throughput(peak) / _throughput(baseline):.2f}x sequential)" if baseline else ""
         )
-        lines.append(
-            f"{backend} peaked at {peak.workers} workers: {_throughput(peak):.4g} tasks/s{ratio}"
-        )
+        lines.append(f"{backend} peaked at {_workers(peak.workers)}: {_rate(peak)} tasks/s{ratio}")
     return lines
 
 
@@ -102,6 +101,14 @@ def _nothing_worked(trials: Sequence[Trial]) -> str:
 
 def _first_error(trials: Sequence[Trial]) -> str | None:
     return next((t.first_error for t in trials if t.first_error), None)
+
+
+def _workers(count: int) -> str:
+    return f"{count} worker" if count == 1 else f"{count} workers"
+
+
+def _rate(trial: Trial) -> str:
+    return format_rate(_throughput(trial))
 
 
 def _throughput(trial: Trial) -> float:

@@ -10,6 +10,7 @@ import difflib
 import importlib
 import importlib.util
 import inspect
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterable
@@ -19,6 +20,13 @@ from types import ModuleType
 from typing import Any
 
 from tunekit.errors import InputError, TargetError
+
+#: Frames of tunekit and of the import machinery, left out of an import error's traceback.
+_NOT_USER_CODE = (
+    str(Path(__file__).parent) + os.sep,
+    str(Path(importlib.__file__).parent) + os.sep,
+    "<frozen importlib",
+)
 
 #: One task's arguments: positional and keyword.
 Call = tuple[tuple[Any, ...], dict[str, Any]]
@@ -190,9 +198,7 @@ def _import_failed(where: str, exc: BaseException) -> TargetError:
         location = f"{exc.filename}:{exc.lineno}" if exc.filename else where
         return TargetError(f"cannot import {where!r}: {location}: SyntaxError: {exc.msg}")
     frames = traceback.extract_tb(exc.__traceback__)
-    user_frames = [
-        f for f in frames if "importlib" not in f.filename and "tunekit" not in f.filename
-    ]
+    user_frames = [f for f in frames if not f.filename.startswith(_NOT_USER_CODE)]
     tail = "".join(traceback.format_list(user_frames[-2:])).rstrip()
     message = f"importing {where!r} raised {type(exc).__name__}: {exc}"
     return TargetError(f"{message}\n{tail}" if tail else message)

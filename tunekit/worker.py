@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import resource
 import signal
 import statistics
@@ -93,8 +92,8 @@ def run_trial(request: dict[str, Any]) -> dict[str, Any]:
     try:
         started = perf_counter()
         with backend.session(target, workers) as run:
-            run(batch[: max(2 * workers, min(tasks, 10))])  # warm-up: not measured
             trial.startup_s = perf_counter() - started
+            run(batch[: max(2 * workers, min(tasks, 10))])  # warm-up: not measured
             for _ in range(repeats):
                 cpu0 = cpu_seconds()
                 wall0 = perf_counter()
@@ -131,8 +130,10 @@ def _summarize(
 
 def cpu_seconds() -> float:
     """CPU time of this process and all its children, live or already reaped."""
-    own = os.times()
-    total = own.user + own.system + own.children_user + own.children_system
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):  # microsecond resolution
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
     for child in psutil.Process().children(recursive=True):
         try:
             times = child.cpu_times()

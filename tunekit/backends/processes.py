@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 from tunekit.backends import TaskResult
 from tunekit.backends._calls import blocking_caller
 from tunekit.hookspecs import hookimpl
-from tunekit.target import TargetSpec, load_target
+from tunekit.target import Target, TargetSpec, is_coroutine_callable, resolve_callable
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
-    from tunekit.target import Call, Target
+    from tunekit.target import Call
 
 #: Work per chunk sent to a child: large enough to hide ~130 us of IPC per message, small
 #: enough that the last chunks still balance across workers.
@@ -37,7 +37,9 @@ _caller: Callable[[Call], TaskResult] | None = None
 
 def _init_child(spec: dict[str, Any]) -> None:
     global _caller
-    _caller = blocking_caller(load_target(TargetSpec.from_dict(spec)), deliver=pickle.dumps)
+    func = resolve_callable(spec["target"])  # the arguments arrive pickled with each task
+    target = Target(TargetSpec(spec["target"]), func, is_coroutine_callable(func), calls=[])
+    _caller = blocking_caller(target, deliver=pickle.dumps)
 
 
 def _run_call(call: Call) -> TaskResult:

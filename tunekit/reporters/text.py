@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tunekit.hookspecs import hookimpl
+from tunekit.units import format_bytes, format_rate, format_seconds
 
 if TYPE_CHECKING:
     from tunekit.models import Report, Trial
@@ -50,8 +51,8 @@ class TextReporter:
             kind = "coroutine function" if workload.is_coroutine else "function"
             cpu = workload.task_cpu_s or 0.0
             console.print(
-                f"one call of this {kind}: {_seconds(workload.task_wall_s)} wall, "
-                f"{_seconds(cpu)} CPU ({cpu / max(workload.task_wall_s, 1e-12):.0%})"
+                f"one call of this {kind}: {format_seconds(workload.task_wall_s)} wall, "
+                f"{format_seconds(cpu)} CPU ({cpu / max(workload.task_wall_s, 1e-12):.0%})"
             )
         console.print(trial_table(report))
         for trial in report.trials:
@@ -123,28 +124,15 @@ def _row(trial: Trial, baseline: float | None) -> list[str]:
         trial.backend,
         str(trial.workers),
         trial.status,
-        f"{tp:.4g}" if tp else "-",
+        format_rate(tp) if tp else "-",
         f"{trial.throughput_spread:.0%}" if trial.throughput_spread is not None else "-",
         speedup,
-        _seconds(latency.p50) if latency else "-",
-        _seconds(latency.p99) if latency else "-",
+        format_seconds(latency.p50) if latency else "-",
+        format_seconds(latency.p99) if latency else "-",
         cpu_ratio,
-        _bytes(trial.peak_rss_bytes),
-        _seconds(trial.startup_s) if trial.startup_s is not None else "-",
+        format_bytes(trial.peak_rss_bytes) if trial.peak_rss_bytes else "-",
+        format_seconds(trial.startup_s) if trial.startup_s is not None else "-",
     ]
-
-
-def _seconds(value: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if value >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value / 1e-9:.3g} ns"
-
-
-def _bytes(value: int | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value / 2**20:.0f} MiB"
 
 
 @hookimpl
