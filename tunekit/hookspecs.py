@@ -14,6 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
+    from tunekit.probes import Probe
     from tunekit.reporters import Reporter
 
 hookspec = pluggy.HookspecMarker("tunekit")
@@ -23,6 +24,11 @@ hookimpl = pluggy.HookimplMarker("tunekit")
 @hookspec
 def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
     """Register concurrency backends by calling ``register(backend)`` once per backend."""
+
+
+@hookspec
+def tunekit_register_probes(register: Callable[[Probe], None]) -> None:
+    """Register probes (measurements that need a process of their own) with ``register``."""
 
 
 @hookspec

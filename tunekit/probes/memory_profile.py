@@ -1,0 +1,136 @@
+"""memray memory profile of the target, in a process of its own.
+
+One Tracker per process, never beside another profiler. The Tracker sees the heap of this
+process only (``follow_fork`` does not follow spawn/forkserver children), so process-pool
+workers are measured by their peak RSS in the trials instead.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from tunekit.backends._calls import blocking_caller
+from tunekit.hookspecs import hookimpl
+from tunekit.probes import ProbeContext, calls_for, timed
+
+if TYPE_CHECKING:
+    from tunekit.probes import Probe
+    from tunekit.target import Call, Target
+
+#: How many allocating locations the report lists.
+TOP_LOCATIONS = 10
+#: At most this many calls run under the Tracker: its file grows with every allocation.
+MAX_TRACKED_CALLS = 200
+
+
+class MemoryProfileProbe:
+    """Peak heap of a call, bytes allocated per call, and where, with memray."""
+
+    name = "memray"
+    description = "memray memory profile: peak heap per call, allocations, flamegraph HTML"
+
+    def supports(self, target: Target) -> str | None:
+        """memray runs on Linux and macOS only."""
+        if not sys.platform.startswith(("linux", "darwin")):
+            return f"memray does not run on {sys.platform} (Linux and macOS only)"
+        return None
+
+    def run(self, target: Target, context: ProbeContext) -> dict[str, Any]:
+        """Track a few calls; results go to ``workload`` and ``profiles``."""
+        import memray
+
+        # One call shows one task's peak; tasks under a millisecond are tracked a few at a time
+        # (their peak is then that of the busiest call, if each frees what it allocates).
+        n = 1 if context.task_wall_s >= 1e-3 else min(calls_for(context, 0.2), MAX_TRACKED_CALLS)
+        calls = [target.calls[i % len(target.calls)] for i in range(n)]
+        caller = blocking_caller(target)
+        caller(calls[0])  # warm-up: first-call caches are not the task's memory
+        plain_s = timed(_loop, caller, calls)
+        capture = context.profile_dir / "memory.bin"
+        capture.unlink(missing_ok=True)
+        started = perf_counter()
+        # trace_python_allocators: see small objects too, not just pymalloc's arenas.
+        with memray.Tracker(
+            capture, native_traces=False, follow_fork=False, trace_python_allocators=True
+        ):
+            _loop(caller, calls)
+        tracked_s = perf_counter() - started
+        reader = memray.FileReader(capture)
+        try:
+            peak = reader.metadata.peak_memory
+            allocated = allocated_bytes(reader, memray.AllocatorType)
+            top = top_locations(reader)
+        finally:
+            reader.close()
+        html = context.profile_dir / "memory-flamegraph.html"
+        flamegraph_error = write_flamegraph(capture, html)
+        return {
+            "workload": {
+                "peak_memory_bytes": peak,
+                "allocated_bytes_per_task": allocated // n,
+            },
+            "profiles": {
+                "top_allocations": top,
+                "memory_html": None if flamegraph_error else str(html),
+                "memray_overhead": tracked_s / plain_s if plain_s else None,
+                "memory_calls": n,
+            },
+        }
+
+
+def allocated_bytes(reader: Any, allocator_type: Any) -> int:
+    """Bytes requested by every allocation (frees and unmaps excluded) in the capture."""
+    releases = {allocator_type.FREE, allocator_type.MUNMAP, allocator_type.PYMALLOC_FREE}
+    return sum(
+        record.size
+        for record in reader.get_allocation_records()
+        if allocator_type(record.allocator) not in releases
+    )
+
+
+def top_locations(reader: Any, top: int = TOP_LOCATIONS) -> list[dict[str, Any]]:
+    """Where the memory live at the peak was allocated: location, bytes, allocation count."""
+    records = sorted(
+        reader.get_high_watermark_allocation_records(merge_threads=True),
+        key=lambda record: record.size,
+        reverse=True,
+    )
+    found: list[dict[str, Any]] = []
+    for record in records[:top]:
+        trace = record.stack_trace(max_stacks=1)
+        function, filename, line = trace[0] if trace else ("?", "?", 0)
+        found.append(
+            {
+                "function": function,
+                "location": f"{filename}:{line}",
+                "bytes": record.size,
+                "allocations": record.n_allocations,
+            }
+        )
+    return found
+
+
+def write_flamegraph(capture: Any, html: Any) -> str | None:
+    """memray's own flamegraph reporter (its CLI): None if written, else the error."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "memray", "flamegraph", "--force", "-o", str(html), str(capture)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return None if proc.returncode == 0 else (proc.stderr or proc.stdout).strip()[-300:]
+
+
+def _loop(caller: Callable[[Call], Any], calls: Sequence[Call]) -> None:
+    for call in calls:
+        caller(call)
+
+
+@hookimpl
+def tunekit_register_probes(register: Callable[[Probe], None]) -> None:
+    """Register the memray probe."""
+    register(MemoryProfileProbe())
