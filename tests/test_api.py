@@ -1,0 +1,172 @@
+"""``tunekit.analyze()``: function objects become specs found by name; Python objects as inputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import tunekit
+from tunekit.api import NestedAnalysisError, NotFindableError, target_spec
+from tunekit.errors import InputError, TunekitError
+from tunekit.examples import cpu_bound
+from tunekit.models import Report
+
+
+def short_sleep(delay: float = 0.002) -> None:
+    __import__("time").sleep(delay)
+
+
+@pytest.fixture(autouse=True)
+def no_probes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Analyses here test the API around the engine: skip the profiling probes (time)."""
+    monkeypatch.setenv("TUNEKIT_DISABLE_PLUGINS", "nature,pyinstrument,memray")
+
+
+@dataclass
+class Box:
+    width: int
+    height: int
+
+
+def area(box: Box, scale: int = 1) -> int:
+    return box.width * box.height * scale
+
+
+class Shapes:
+    def square(self, n: int) -> int:
+        return n * n
+
+    @classmethod
+    def unit(cls) -> int:
+        return 1
+
+    @staticmethod
+    def double(n: int) -> int:
+        return 2 * n
+
+
+def make_nested() -> types.FunctionType:
+    def nested() -> None:
+        pass
+
+    return nested  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("func", "spec"),
+    [
+        (short_sleep, "tests.test_api:short_sleep"),
+        (Shapes.square, "tests.test_api:Shapes.square"),
+        (Shapes().square, "tests.test_api:Shapes.square"),
+        (Shapes.unit, "tests.test_api:Shapes.unit"),
+        (Shapes.double, "tests.test_api:Shapes.double"),
+        (cpu_bound, "tunekit.examples:cpu_bound"),
+    ],
+)
+def test_functions_become_specs_by_name(func: object, spec: str) -> None:
+    assert target_spec(func) == spec  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("func", "message"),
+    [
+        (
+            lambda: None,
+            "cannot analyze tests.test_api.<lambda>: tunekit finds a function by name in a "
+            "fresh process, so it must be defined at module level (not a lambda or a nested "
+            "function)",
+        ),
+        (
+            make_nested(),
+            "cannot analyze tests.test_api.make_nested.<locals>.nested: tunekit finds a function "
+            "by name in a fresh process, so it must be defined at module level (not a lambda or "
+            "a nested function)",
+        ),
+    ],
+    ids=["lambda", "nested"],
+)
+def test_functions_not_findable_by_name_are_refused_in_one_line(func: object, message: str) -> None:
+    with pytest.raises(NotFindableError) as info:
+        tunekit.analyze(func)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_a_function_of_the_main_script_is_found_by_its_file(tmp_path: Path) -> None:
+    # GIVEN a script that names one of its own functions
+    script = tmp_path / "job.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from tunekit.api import target_spec
+
+            def work():
+                pass
+
+            if __name__ == "__main__":
+                print(target_spec(work))
+            """
+        )
+    )
+    # WHEN it runs as the main program THEN the spec is the file path
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    assert out == f"{script.resolve()}:work\n"
+
+
+def test_arguments_that_are_not_json_point_to_inputs() -> None:
+    with pytest.raises(InputError, match=r"args must be JSON-serializable .*inputs=\[\.\.\.\]"):
+        tunekit.analyze(area, args=[Box(1, 2)])
+
+
+def test_analyze_refuses_to_run_inside_a_tunekit_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN a script whose unguarded top-level code calls analyze() while a worker imports it
+    fake_main = types.ModuleType("__main__")
+    fake_main.__spec__ = types.SimpleNamespace(name="tunekit.worker")  # type: ignore[assignment]
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    # THEN it stops at once instead of starting trial processes of its own
+    with pytest.raises(NestedAnalysisError, match="guard the script's top-level code"):
+        tunekit.analyze(short_sleep)
+
+
+def test_unknown_render_format_names_the_known_ones() -> None:
+    report = _tiny_report()
+    with pytest.raises(TunekitError, match="unknown report format 'pdf'; known: text, json, html"):
+        report.render("pdf")
+
+
+def _tiny_report() -> Report:
+    from tunekit.models import Machine, Recommendation, Workload
+
+    return Report(
+        target="m:f",
+        machine=Machine(cpus=2, python="3.11.7", platform="linux-x86_64"),
+        workload=Workload(is_coroutine=False),
+        trials=[],
+        recommendation=Recommendation(None, None, None, None),
+    )
+
+
+@pytest.mark.slow
+def test_analyze_a_function_object_with_python_objects_as_inputs() -> None:
+    # GIVEN a module-level function and per-task arguments that JSON cannot carry
+    inputs = [(Box(1, 2),), {"box": Box(3, 4), "scale": 2}]
+    # WHEN it is analyzed through the Python API
+    report = tunekit.analyze(area, inputs=inputs, backends=["sequential"], budget=4)
+    # THEN the report names it by spec, and the trial ran every input without error
+    assert report.target == "tests.test_api:area"
+    assert report.workload.inputs == 2
+    assert [(t.backend, t.workers, t.status, t.errors) for t in report.trials] == [
+        ("sequential", 1, "ok", 0)
+    ]
+    assert report.recommendation.model == "sequential"
+    # AND it round-trips and renders
+    assert Report.from_json(report.to_json()) == report
+    assert "Recommendation: sequential with 1 worker" in report.render("text")
+    assert report.render("html").startswith("<!DOCTYPE html>")
