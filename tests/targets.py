@@ -112,3 +112,68 @@ async def deferred_sleeper(delay: float = SLEEP_S) -> None:
 async def async_always_fails() -> None:
     await asyncio.sleep(0)
     raise ValueError("always broken")
+
+
+def _in_a_pool() -> bool:
+    """True in a pool's worker thread or child process, False when called in a plain loop."""
+    import multiprocessing
+
+    in_thread = threading.current_thread() is not threading.main_thread()
+    return in_thread or multiprocessing.parent_process() is not None
+
+
+def misbehaves_in_pools(how: str) -> None:
+    """Works in a plain loop; in a pool worker it hangs, exits, segfaults or allocates 300 MB."""
+    time.sleep(0.002)
+    if not _in_a_pool():
+        return
+    if how == "hang":
+        time.sleep(3600)
+    elif how == "exit":
+        os._exit(7)
+    elif how == "segfault":
+        ctypes.string_at(0)
+    elif how == "allocate":
+        block = bytearray(300 * 2**20)  # zero pages: touch them so they are resident
+        for i in range(0, len(block), 4096):
+            block[i] = 1
+        time.sleep(1.0)
+
+
+class Opaque:
+    """Pickling refused, like a socket or a lock."""
+
+    def __reduce__(self) -> str:
+        raise TypeError("cannot pickle 'Opaque' object")
+
+
+def returns_unpicklable() -> Opaque:
+    time.sleep(0.001)
+    return Opaque()
+
+
+def takes_anything(value: object) -> int:
+    time.sleep(0.001)
+    return 1
+
+
+_BUFFER = bytes(8 * 2**20)
+
+
+def hash_big() -> bytes:
+    """SHA-256 of 8 MiB: hashlib releases the GIL for large buffers."""
+    import hashlib
+
+    return hashlib.sha256(_BUFFER).digest()
+
+
+async def async_spin(n: int = 20_000) -> int:
+    """An ``async def`` that never awaits: pure CPU."""
+    return spin(n)
+
+
+def allocate_200mb() -> int:
+    """Holds 200 MiB at its peak (touched, so it is really allocated), then frees it."""
+    block = bytearray(200 * 2**20)
+    block[:: 2**12] = b"\x01" * len(block[:: 2**12])
+    return len(block)

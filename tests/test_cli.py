@@ -118,7 +118,17 @@ def test_analyze_prints_the_report_and_writes_valid_json(
 
 def test_json_to_stdout_keeps_stdout_pure_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
-        capsys, "analyze", target("add"), "--backend", "sequential", "--budget", "5", "--json", "-"
+        capsys,
+        "analyze",
+        target("add"),
+        "--backend",
+        "sequential",
+        "--budget",
+        "8",
+        "--json",
+        "-",
+        "--probe",
+        "none",
     )
     assert code == 0
     assert json.loads(out)["schema"] == "tunekit.report/1"
@@ -127,7 +137,16 @@ def test_json_to_stdout_keeps_stdout_pure_json(capsys: pytest.CaptureFixture[str
 
 def test_quiet_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
-        capsys, "analyze", target("add"), "--backend", "sequential", "--budget", "5", "--quiet"
+        capsys,
+        "analyze",
+        target("add"),
+        "--backend",
+        "sequential",
+        "--budget",
+        "8",
+        "--quiet",
+        "--probe",
+        "none",
     )
     assert (code, out, err) == (0, "", "")
 

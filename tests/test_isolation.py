@@ -95,7 +95,11 @@ def test_crashing_and_hanging_trials_do_not_stop_the_analysis(tmp_path: Path) ->
     # WHEN it is analysed over sequential and thread x1, x2
     report = run_analysis(
         AnalysisConfig(
-            target=f"{module}:work", backends=["sequential", "thread"], max_workers=2, budget=20
+            probes=[],
+            target=f"{module}:work",
+            backends=["sequential", "thread"],
+            max_workers=2,
+            budget=20,
         )
     )
     # THEN the crashing trial is recorded as failed with its reason and the others are measured

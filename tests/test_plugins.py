@@ -6,12 +6,19 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tunekit.analysis import AnalysisConfig, run_analysis
 from tunekit.errors import PluginError
-from tunekit.plugins import collect_backends, collect_reporters, get_plugin_manager
+from tunekit.plugins import (
+    Registered,
+    collect_backends,
+    collect_probes,
+    collect_reporters,
+    get_plugin_manager,
+)
 
 from .conftest import target
 
@@ -58,11 +65,16 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+def built_in(found: dict[str, Registered[Any]]) -> list[str]:
+    """The built-in names (plugins from plugins/ may be installed beside them)."""
+    return [name for name, reg in found.items() if reg.source == "built-in"]
+
+
 def test_built_ins_are_registered_as_plugins_in_order() -> None:
     pm = get_plugin_manager(disabled=[])
-    assert list(collect_backends(pm)) == BUILT_IN
-    assert set(collect_reporters(pm)) == {"text", "json"}
-    assert all(pm.sources[name] == "built-in" for name in BUILT_IN)
+    assert built_in(collect_backends(pm)) == BUILT_IN
+    assert built_in(collect_probes(pm)) == ["nature", "pyinstrument", "memray"]
+    assert set(built_in(collect_reporters(pm))) >= {"text", "json"}
 
 
 def test_nothing_is_loaded_at_import_time() -> None:
@@ -79,7 +91,7 @@ def test_nothing_is_loaded_at_import_time() -> None:
 
 def test_disable_env_blocks_a_built_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TUNEKIT_DISABLE_PLUGINS", "twisted, tornado")
-    assert list(collect_backends(get_plugin_manager())) == BUILT_IN[:4]
+    assert built_in(collect_backends(get_plugin_manager())) == BUILT_IN[:4]
 
 
 def test_an_entry_point_plugin_is_discovered_with_its_distribution(site: Path) -> None:
@@ -99,9 +111,11 @@ def test_plugins_command_lists_source_and_version(site: Path) -> None:
         timeout=60,
     ).stdout
     rows = [line.split() for line in out.splitlines()]
-    assert rows[6][:4] == ["backend", "loop", "tk-loop", "1.2"]
+    assert ["backend", "loop", "tk-loop", "1.2"] in [row[:4] for row in rows]
     assert [row[1] for row in rows[:6]] == BUILT_IN
     assert all(row[2] == "built-in" for row in rows[:6])
+    probes = [row[1] for row in rows if row[0] == "probe"]
+    assert probes[:3] == ["nature", "pyinstrument", "memray"]
 
 
 @pytest.mark.parametrize("blocked", ["tk_loop", "tk-loop"])
@@ -113,20 +127,62 @@ def test_a_plugin_is_blocked_by_entry_point_or_distribution_name(
     assert "loop" not in collect_backends(get_plugin_manager())
 
 
-def test_a_duplicate_backend_name_is_an_error_naming_both_plugins(site: Path) -> None:
+def test_a_duplicate_backend_name_is_a_warning_naming_both_plugins(site: Path) -> None:
     install_fake_distribution(site, "tk-dup", "tk_dup", FAKE_PLUGIN.format(name="thread"))
-    with pytest.raises(PluginError) as info:
-        collect_backends(get_plugin_manager(disabled=[]))
-    assert str(info.value) == (
+    pm = get_plugin_manager(disabled=[])
+    backends = collect_backends(pm)
+    message = (
         "backend name 'thread' is registered twice: by plugin 'thread' (built-in) and by "
-        "plugin 'tk_dup' (tk-dup 1.2); disable one with TUNEKIT_DISABLE_PLUGINS"
+        "plugin 'tk_dup' (tk-dup 1.2); 'thread' keeps it; disable one with "
+        "TUNEKIT_DISABLE_PLUGINS"
     )
+    assert backends["thread"].source == "built-in"
+    assert pm.warnings == [message]
+    collect_backends(pm)  # collecting again does not repeat the warning
+    assert pm.warnings == [message]
+
+
+def test_an_analysis_goes_on_past_a_duplicate_and_says_so_once(site: Path) -> None:
+    install_fake_distribution(site, "tk-dup2", "tk_dup2", FAKE_PLUGIN.format(name="sequential"))
+    report = run_analysis(
+        AnalysisConfig(
+            target=target("add"), backends=["thread"], max_workers=1, budget=6, probes=[]
+        )
+    )
+    assert [t.status for t in report.trials] == ["ok"]
+    assert [n for n in report.notes if "registered twice" in n] == [
+        "plugin warning: backend name 'sequential' is registered twice: by plugin 'sequential' "
+        "(built-in) and by plugin 'tk_dup2' (tk-dup2 1.2); 'sequential' keeps it; disable one "
+        "with TUNEKIT_DISABLE_PLUGINS"
+    ]
+
+
+def test_asking_by_name_for_a_duplicated_backend_is_an_error_naming_both(site: Path) -> None:
+    install_fake_distribution(site, "tk-dup", "tk_dup", FAKE_PLUGIN.format(name="thread"))
+    with pytest.raises(PluginError, match="'thread' is registered twice: by plugin 'thread'"):
+        run_analysis(AnalysisConfig(target=target("add"), backends=["thread"], budget=5))
+
+
+def test_a_plugin_whose_hook_raises_is_a_warning(site: Path) -> None:
+    body = (
+        "from tunekit.hookspecs import hookimpl\n"
+        "@hookimpl\n"
+        "def tunekit_register_backends(register):\n"
+        "    raise RuntimeError('half-installed')\n"
+    )
+    install_fake_distribution(site, "tk-raises", "tk_raises", body)
+    pm = get_plugin_manager(disabled=[])
+    assert built_in(collect_backends(pm)) == BUILT_IN
+    assert pm.warnings == [
+        "plugin 'tk_raises' (tk-raises 1.2) failed to register its backends and was skipped: "
+        "RuntimeError: half-installed"
+    ]
 
 
 def test_a_plugin_that_fails_to_import_is_a_warning_not_a_failure(site: Path) -> None:
     install_fake_distribution(site, "tk-broken", "tk_broken", "raise ImportError('no deps')\n")
     pm = get_plugin_manager(disabled=[])
-    assert list(collect_backends(pm)) == BUILT_IN
+    assert built_in(collect_backends(pm)) == BUILT_IN
     assert pm.warnings == [
         "plugin 'tk_broken' (tk-broken) failed to load and was skipped: ImportError: no deps"
     ]
@@ -135,7 +191,7 @@ def test_a_plugin_that_fails_to_import_is_a_warning_not_a_failure(site: Path) ->
 def test_a_plugin_backend_is_measured_in_the_analysis(site: Path) -> None:
     install_fake_distribution(site, "tk-loop", "tk_loop", FAKE_PLUGIN.format(name="loop"))
     report = run_analysis(
-        AnalysisConfig(target=target("add"), backends=["sequential", "loop"], budget=5)
+        AnalysisConfig(target=target("add"), backends=["sequential", "loop"], budget=8, probes=[])
     )
     by_backend = {t.backend: t for t in report.trials}
     assert by_backend["loop"].status == "ok"

@@ -98,9 +98,17 @@ def test_no_usable_trial_gives_no_recommendation_and_says_why() -> None:
     assert rec.reasons == ["no trial completed, so nothing can be recommended"]
 
 
-def test_errors_are_mentioned() -> None:
+def test_errors_in_the_chosen_trial_are_flagged_with_their_rate() -> None:
     rec = recommend([ok("sequential", 1, 100, errors=30)], SYNC)
-    assert rec.reasons[-1] == "30 tasks raised during the trials (first: ValueError: x)"
+    assert rec.reasons[-1] == (
+        "warning: 10% of the tasks raised in sequential x1 (first: "
+        "ValueError: x); failed tasks count in its throughput"
+    )
+
+
+def test_errors_elsewhere_are_mentioned() -> None:
+    rec = recommend([ok("sequential", 1, 100), ok("thread", 2, 50, errors=3)], SYNC)
+    assert rec.reasons[-1] == "warning: 3 tasks raised in other trials (first: ValueError: x)"
 
 
 def test_model_cost_orders_models() -> None:

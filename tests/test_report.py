@@ -61,7 +61,7 @@ def test_the_schema_is_itself_valid() -> None:
 
 def test_a_real_report_validates_and_covers_every_backend(real_report: Report) -> None:
     jsonschema.validate(real_report.to_dict(), schema())
-    assert {t.backend for t in real_report.trials if t.status == "ok"} == {
+    assert {t.backend for t in real_report.trials if t.status == "ok"} >= {
         "sequential",
         "thread",
         "process",

@@ -1,39 +1,77 @@
-"""The engine behind ``tunekit analyze`` and ``tunekit.analyze()``: inspect, sweep, recommend.
+"""The engine behind ``tunekit analyze`` and ``tunekit.analyze()``.
 
-The parent never imports the user's code: every step that touches it runs in a child process
-(``tunekit.isolation``), so a crash or hang costs one trial and the analysis goes on.
+Steps, each touching user code only in child processes (``tunekit.isolation``): measure the
+machine's free cores, inspect and calibrate the target, run the probes (nature, profilers) one
+per process, sweep the (backend, workers) trials, re-measure unstable trials while budget is
+left, measure the machine again, and recommend.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import multiprocessing
 import os
 import platform
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+import psutil
+
 from tunekit import __version__
-from tunekit.errors import InputError, TargetError, Terminated, TunekitError
+from tunekit.classify import Nature, classify
+from tunekit.errors import InputError, PluginError, TargetError, Terminated, TunekitError
 from tunekit.isolation import ChildOutcome, run_in_child
-from tunekit.models import Machine, Recommendation, Report, Trial, Workload, trial_from_dict
-from tunekit.plugins import collect_backends, get_plugin_manager
+from tunekit.models import (
+    Machine,
+    ProbeRun,
+    Recommendation,
+    Report,
+    Trial,
+    Workload,
+    trial_from_dict,
+)
+from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
 from tunekit.recommend import recommend
 from tunekit.target import TargetSpec, split_spec
-from tunekit.trials import TrialPlan, plan_sweep, task_cost, tasks_for
+from tunekit.trials import (
+    UNSTABLE_SPREAD,
+    TrialPlan,
+    plan_sweep,
+    predicted_throughput,
+    tasks_for,
+)
 
 #: Sequential time spent timing the target before the sweep (like timeit's autorange).
 CALIBRATION_S = 0.2
 #: Timing values per trial (the median is reported, with the spread).
 DEFAULT_REPEATS = 3
+#: Each measured batch should last at least this long (pyperf and timeit aim for 0.1-0.2 s):
+#: shorter batches measure the clock and the scheduler more than the work.
+MIN_BATCH_S = 0.2
+#: ... but when the budget is nearly spent a trial may use batches down to this long.
+SHORTEST_BATCH_S = 0.02
+#: ... and at most this long: longer batches add no precision, only time.
+MAX_BATCH_S = 1.0
+#: The warm-up batch is small (2 tasks per worker): it costs about this many measured batches.
+WARMUP_BATCHES = 0.25
 #: A trial may run this many times longer than planned before it is stopped as hung.
 TIMEOUT_FACTOR = 4.0
 #: Seconds allowed beyond the budget for the last child to be stopped and the report written.
 BUDGET_MARGIN_S = 1.0
-#: Warm-up batch, plus the repeats: how many batches a trial runs.
-WARMUP_BATCHES = 1
+#: Share of the budget the probes may use together, and the most seconds of calls each aims for.
+PROBE_SHARE = 0.2
+PROBE_TIME_S = 1.0
+#: Seconds the spinning processes of the capacity check run, before and after the sweep.
+CAPACITY_BEFORE_S = 0.25
+CAPACITY_AFTER_S = 0.1
+#: Below this share of the CPUs free, the report says the machine was busy.
+BUSY_BELOW = 0.9
 
 ProgressCallback = Callable[[str, TrialPlan | None, float], None]
 
@@ -50,6 +88,12 @@ class AnalysisConfig:
     max_workers: int = 16
     budget: float = 30.0
     repeats: int = DEFAULT_REPEATS
+    #: Resident memory a trial's processes may use together; None: 90% of what is available.
+    memory_limit: int | None = None
+    #: Where profilers save their HTML; None: a new temporary folder, named in the report.
+    profile_dir: str | None = None
+    #: Probes to run (names); None: every installed probe; empty: none.
+    probes: Sequence[str] | None = None
 
     def validate(self) -> None:
         """Reject values no analysis can use (the CLI reports bad options as usage errors)."""
@@ -58,10 +102,12 @@ class AnalysisConfig:
             split_spec(self.inputs)
             if self.args:
                 raise InputError("give per-task arguments with either --args or --inputs")
-        if self.budget <= 0:
+        if not math.isfinite(self.budget) or self.budget <= 0:
             raise InputError(f"budget must be positive, not {self.budget}")
         if self.max_workers < 1:
             raise InputError(f"max_workers must be at least 1, not {self.max_workers}")
+        if self.memory_limit is not None and self.memory_limit <= 0:
+            raise InputError(f"memory_limit must be positive, not {self.memory_limit}")
         if self.repeats < 1:
             raise InputError(f"repeats must be at least 1, not {self.repeats}")
 
@@ -73,127 +119,290 @@ def run_analysis(config: AnalysisConfig, progress: ProgressCallback | None = Non
     ``complete`` false and ``interrupted`` naming the signal.
     """
     config.validate()
-    started = perf_counter()
-    deadline = started + config.budget
-    spec = TargetSpec(config.target, list(config.args), dict(config.kwargs), config.inputs)
-    names = _select_backends(config.backends)
-    report = Report(
-        target=config.target,
-        machine=_machine(),
-        workload=Workload(is_coroutine=False),
-        trials=[],
-        recommendation=Recommendation(None, None, None, None),
-        tunekit_version=__version__,
-        budget_s=config.budget,
-        complete=False,
-    )
-    failure: str | None = None
-    try:
-        info = _inspect(spec, deadline)
-        report.workload = Workload(
-            is_coroutine=info["is_coroutine"],
-            task_wall_s=info["task_wall_s"],
-            task_cpu_s=info["task_cpu_s"],
-            calibration_calls=info["calls"],
-            inputs=info["inputs"],
+    return _Analysis(config, progress).run()
+
+
+def default_memory_limit() -> int:
+    """90% of the memory available now: a runaway trial is stopped before the machine swaps."""
+    return int(psutil.virtual_memory().available * 0.9)
+
+
+class _Analysis:
+    """One analysis in progress: the budget's clock and the report being filled in."""
+
+    def __init__(self, config: AnalysisConfig, progress: ProgressCallback | None) -> None:
+        self.config = config
+        self.progress = progress
+        self.started = perf_counter()
+        self.deadline = self.started + config.budget
+        self.spec = TargetSpec(config.target, list(config.args), dict(config.kwargs), config.inputs)
+        self.plugin_notes: list[str] = []
+        self.backends = _select_backends(config.backends, self.plugin_notes)
+        self.memory_limit = config.memory_limit or default_memory_limit()
+        self.report = Report(
+            target=config.target,
+            machine=_machine(),
+            workload=Workload(is_coroutine=False),
+            trials=[],
+            recommendation=Recommendation(None, None, None, None),
+            tunekit_version=__version__,
+            budget_s=config.budget,
+            memory_limit_bytes=self.memory_limit,
+            complete=False,
+            notes=self.plugin_notes,
         )
-        if info["errors"] > info["calls"]:  # the warm-up call failed too: every call failed
-            failure = f"the target raised on every call: {info['first_error']}"
-        else:
-            _sweep(
-                config=config,
-                spec=spec,
-                names=names,
-                info=info,
-                deadline=deadline,
-                report=report,
-                progress=progress,
+        self.info: dict[str, Any] = {}
+
+    def left(self) -> float:
+        """Seconds of the budget left."""
+        return self.deadline - perf_counter()
+
+    def tell(self, event: str, plan: TrialPlan | None = None) -> None:
+        if self.progress is not None:
+            self.progress(event, plan, self.left())
+
+    def run(self) -> Report:
+        report = self.report
+        failure: str | None = None
+        try:
+            self.tell("measuring free cores")
+            machine = report.machine
+            machine.capacity_cores = self.capacity(CAPACITY_BEFORE_S)
+            if machine.capacity_cores is not None:
+                machine.background_load = max(0.0, 1 - machine.capacity_cores / machine.cpus)
+            self.tell("calibrating")
+            self.info = self.inspect()
+            if self.info["errors"] > self.info["calls"]:  # the warm-up call failed too
+                failure = f"the target raised on every call: {self.info['first_error']}"
+            else:
+                self.probes()
+                self.classify()
+                self.sweep()
+                self.rerun_unstable()
+                if self.left() > 2 * CAPACITY_AFTER_S + 0.5:
+                    self.tell("measuring free cores again")
+                    report.machine.capacity_after_cores = self.capacity(CAPACITY_AFTER_S)
+            report.complete = True
+        except KeyboardInterrupt:
+            report.interrupted = "SIGINT"
+        except Terminated:
+            report.interrupted = "SIGTERM"
+        report.notes += _capacity_notes(report.machine)
+        report.recommendation = recommend(report.trials, report.workload, report.machine)
+        if failure is not None:
+            report.recommendation.reasons = [failure]
+        report.elapsed_s = perf_counter() - self.started
+        return report
+
+    # --- the machine -----------------------------------------------------------------------
+
+    def capacity(self, seconds: float) -> float | None:
+        """Cores' worth of CPU that ``cpus`` spinning processes obtain now (None if unknown)."""
+        request = {"mode": "capacity", "cpus": self.report.machine.cpus, "seconds": seconds}
+        outcome = run_in_child(request, timeout_s=seconds + 10)
+        if outcome.status != "ok" or outcome.payload is None:
+            return None
+        return float(outcome.payload["capacity_cores"])
+
+    # --- the target ------------------------------------------------------------------------
+
+    def inspect(self) -> dict[str, Any]:
+        """Import the target in a child, learn which backends support it, time a few calls."""
+        spec = self.spec
+        timeout = max(self.left(), 1.0) + BUDGET_MARGIN_S
+        request = {"mode": "inspect", "target": spec.to_dict(), "calibrate_s": CALIBRATION_S}
+        outcome = run_in_child(request, timeout, self.memory_limit)
+        payload = outcome.payload or {}
+        if "error" in payload:
+            error = payload["error"]
+            raise (InputError if error["type"] == "InputError" else TargetError)(error["message"])
+        if outcome.status == "timeout":
+            raise TargetError(
+                f"importing {spec.target!r} and calling it once took longer than the "
+                f"{timeout:.0f} s budget; give a larger --budget"
             )
-        report.complete = True
-    except KeyboardInterrupt:
-        report.interrupted = "SIGINT"
-    except Terminated:
-        report.interrupted = "SIGTERM"
-    report.recommendation = recommend(report.trials, report.workload)
-    if failure is not None:
-        report.recommendation.reasons = [failure]
-    report.elapsed_s = perf_counter() - started
-    return report
-
-
-def _inspect(spec: TargetSpec, deadline: float) -> dict[str, Any]:
-    """Import the target in a child, learn which backends support it and time a few calls."""
-    timeout = max(deadline - perf_counter(), 1.0) + BUDGET_MARGIN_S
-    request = {"mode": "inspect", "target": spec.to_dict(), "calibrate_s": CALIBRATION_S}
-    outcome = run_in_child(request, timeout)
-    payload = outcome.payload or {}
-    if "error" in payload:
-        error = payload["error"]
-        raise (InputError if error["type"] == "InputError" else TargetError)(error["message"])
-    if outcome.status == "timeout":
-        raise TargetError(
-            f"importing {spec.target!r} and calling it once took longer than the "
-            f"{timeout:.0f} s budget; give a larger --budget"
+        if outcome.status == "memory":
+            raise TargetError(f"importing or calling {spec.target!r} was {outcome.reason}")
+        if outcome.status != "ok":
+            raise TargetError(f"importing or calling {spec.target!r} crashed: {outcome.reason}")
+        calls, wall = payload["calls"], payload["task_wall_s"]
+        payload["overhead_s"] = max(outcome.elapsed_s - calls * wall, 0.0)
+        self.report.workload = Workload(
+            is_coroutine=payload["is_coroutine"],
+            task_wall_s=wall,
+            task_cpu_s=payload["task_cpu_s"],
+            cpu_fraction=min(1.0, payload["task_cpu_s"] / wall) if wall else None,
+            calibration_calls=calls,
+            inputs=payload["inputs"],
         )
-    if outcome.status != "ok":
-        raise TargetError(f"importing or calling {spec.target!r} crashed: {outcome.reason}")
-    payload["overhead_s"] = max(outcome.elapsed_s - payload["calls"] * payload["task_wall_s"], 0)
-    return payload
+        return payload
 
+    def probes(self) -> None:
+        """Run every probe in a process of its own, within ``PROBE_SHARE`` of the budget."""
+        probes = collect_probes(get_plugin_manager())
+        if self.config.probes is not None:
+            unknown = [name for name in self.config.probes if name not in probes]
+            if unknown:
+                raise TunekitError(f"unknown probe {unknown[0]!r}; known: {', '.join(probes)}")
+            probes = {name: probes[name] for name in self.config.probes}
+        if not probes:
+            return
+        profile_dir = self.profile_dir()
+        time_s = min(PROBE_TIME_S, self.config.budget * PROBE_SHARE / len(probes) / 2)
+        for name in probes:
+            self.tell(f"probe: {name}")
+            request = {
+                "mode": "probe",
+                "probe": name,
+                "target": self.spec.to_dict(),
+                "profile_dir": str(profile_dir),
+                "time_s": time_s,
+                "task_wall_s": self.info["task_wall_s"],
+            }
+            timeout = min(5 * time_s + 10 * self.info["task_wall_s"] + 5, self.left())
+            if timeout <= 1:
+                self.report.probes.append(ProbeRun(name, "skipped", "out of budget"))
+                continue
+            outcome = run_in_child(request, timeout, self.memory_limit)
+            self.report.probes.append(self.probe_run(name, outcome))
 
-def _sweep(
-    *,
-    config: AnalysisConfig,
-    spec: TargetSpec,
-    names: list[tuple[str, bool]],
-    info: dict[str, Any],
-    deadline: float,
-    report: Report,
-    progress: ProgressCallback | None,
-) -> None:
-    """Run every planned trial in its own child, sharing what is left of the budget evenly."""
-    supported = []
-    for name, scales in names:
-        reason = info["supports"].get(name)
-        if reason is None:
-            supported.append((name, scales))
-        else:
-            report.trials.append(Trial(backend=name, workers=1, status="skipped", reason=reason))
-    plans = plan_sweep(supported, config.max_workers)
-    overhead_s = info["overhead_s"]
-    batches = config.repeats + WARMUP_BATCHES
-    for index, plan in enumerate(plans):
-        left = deadline - perf_counter()
-        share = left / (len(plans) - index)
-        task_s = task_cost(plan.backend, info["task_wall_s"])
-        tasks = tasks_for(task_s, plan.workers, (share - overhead_s) / batches)
-        planned = overhead_s + batches * tasks * task_s
-        if planned > left:
-            report.trials.append(
-                _skip(
-                    plan,
-                    f"out of budget: needs about {planned:.1f} s, "
-                    f"{max(left, 0):.1f} s left (raise --budget)",
+    def probe_run(self, name: str, outcome: ChildOutcome) -> ProbeRun:
+        """The probe's record; its ``workload``/``machine``/``profiles`` data go to the report."""
+        payload = outcome.payload or {}
+        if "error" in payload:
+            return ProbeRun(name, "failed", payload["error"]["message"], outcome.elapsed_s)
+        if "skipped" in payload:
+            return ProbeRun(name, "skipped", payload["skipped"], outcome.elapsed_s)
+        if outcome.status != "ok":
+            return ProbeRun(
+                name,
+                "failed" if outcome.status == "memory" else outcome.status,
+                outcome.reason,
+                outcome.elapsed_s,
+            )
+        data = payload.get("data", {})
+        for section in ("workload", "machine", "profiles"):
+            _merge(getattr(self.report, section), data.get(section, {}))
+        return ProbeRun(name, "ok", None, outcome.elapsed_s, data)
+
+    def profile_dir(self) -> Path:
+        """The folder profilers write to, made now; named in the report."""
+        chosen = self.config.profile_dir
+        path = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="tunekit-profiles-"))
+        path.mkdir(parents=True, exist_ok=True)
+        self.report.profiles.dir = str(path.resolve())
+        return path
+
+    def classify(self) -> None:
+        """Label the workload from the calibration and the nature probe's fractions."""
+        workload, machine = self.report.workload, self.report.machine
+        if workload.task_wall_s is None:
+            return
+        cheapest = workload.dispatch_s.get("asyncio" if workload.is_coroutine else "thread")
+        workload.kind, workload.kind_reason = classify(
+            Nature(
+                is_coroutine=workload.is_coroutine,
+                task_wall_s=workload.task_wall_s,
+                cpu_fraction=workload.cpu_fraction or 0.0,
+                thread_parallelism=workload.thread_parallelism,
+                await_overlap=workload.await_overlap,
+                min_dispatch_s=cheapest,
+                free_cores=machine.capacity_cores or float(machine.cpus),
+            )
+        )
+
+    # --- the trials ------------------------------------------------------------------------
+
+    def sweep(self) -> None:
+        """Run every planned trial in its own child, sharing what is left of the budget evenly."""
+        report, info = self.report, self.info
+        supported = []
+        for name, scales in self.backends:
+            reason = info["supports"].get(name)
+            if reason is None:
+                supported.append((name, scales))
+            else:
+                report.trials.append(
+                    Trial(backend=name, workers=1, status="skipped", reason=reason)
                 )
+        plans = plan_sweep(supported, self.config.max_workers)
+        over_memory: dict[str, int] = {}  # backend -> the worker count that exceeded the limit
+        for index, plan in enumerate(plans):
+            if plan.backend in over_memory:
+                report.trials.append(
+                    _skip(
+                        plan,
+                        f"ruled out: {plan.backend} "
+                        f"x{over_memory[plan.backend]} already "
+                        "exceeded the memory limit",
+                    )
+                )
+                continue
+            share = self.left() / (len(plans) - index)
+            batch_s = min(max(MIN_BATCH_S, self.batch_s(share)), MAX_BATCH_S)
+            trial = self.measure(plan, batch_s)
+            report.trials.append(trial)
+            if trial.reason is not None and trial.reason.startswith(MEMORY_LIMIT):
+                over_memory[plan.backend] = plan.workers
+
+    def batch_s(self, share: float) -> float:
+        """Seconds per measured batch that fill ``share`` of the budget."""
+        overhead_s = float(self.info["overhead_s"])
+        return (share - overhead_s) / (self.config.repeats + WARMUP_BATCHES)
+
+    def measure(self, plan: TrialPlan, batch_s: float, throughput: float | None = None) -> Trial:
+        """One trial, sized from ``throughput`` or what earlier trials of the backend measured."""
+        if throughput is None:
+            earlier = [t for t in self.report.trials if t.backend == plan.backend]
+            throughput = predicted_throughput(plan, earlier, self.info["task_wall_s"])
+        overhead_s = float(self.info["overhead_s"])
+        batches = self.config.repeats + WARMUP_BATCHES
+        left = self.left()
+        # Near the end of the budget, shorter batches beat no measurement at all.
+        batch_s = min(batch_s, max((left * 0.8 - overhead_s) / batches, SHORTEST_BATCH_S))
+        tasks = tasks_for(throughput, plan.workers, batch_s)
+        planned = overhead_s + batches * tasks / throughput
+        if planned > left:
+            return _skip(
+                plan,
+                f"out of budget: needs about {planned:.1f} s, "
+                f"{max(left, 0):.1f} s left (raise --budget)",
             )
-            continue
-        if progress is not None:
-            progress("trial", plan, left)
+        self.tell("trial", plan)
+        request = {
+            "mode": "trial",
+            "target": self.spec.to_dict(),
+            "backend": plan.backend,
+            "workers": plan.workers,
+            "tasks": tasks,
+            "repeats": self.config.repeats,
+        }
         timeout = min(TIMEOUT_FACTOR * planned + 1.0, left + BUDGET_MARGIN_S)
-        report.trials.append(_measure(spec, plan, tasks, config.repeats, timeout))
+        outcome = run_in_child(request, timeout, self.memory_limit)
+        trial = _trial_from_outcome(plan, tasks, outcome)
+        trial.unstable = (trial.throughput_spread or 0.0) > UNSTABLE_SPREAD
+        return trial
+
+    def rerun_unstable(self) -> None:
+        """Measure each unstable trial once more while budget is left; keep the steadier run."""
+        trials = self.report.trials
+        for index, trial in enumerate(list(trials)):
+            if not trial.unstable or trial.status != "ok" or trial.throughput is None:
+                continue
+            plan = TrialPlan(trial.backend, trial.workers)
+            batch_s = min(max(MIN_BATCH_S, trial.wall_s or MIN_BATCH_S), MAX_BATCH_S)
+            again = self.measure(plan, batch_s, throughput=trial.throughput)
+            if again.status == "skipped":  # out of budget: the rest would be too
+                return
+            if again.status != "ok" or again.throughput_spread is None:
+                continue
+            steadier = again.throughput_spread < (trial.throughput_spread or 0.0)
+            keep = again if steadier else trial
+            keep.reruns = trial.reruns + 1
+            trials[index] = keep
 
 
-def _measure(spec: TargetSpec, plan: TrialPlan, tasks: int, repeats: int, timeout: float) -> Trial:
-    request = {
-        "mode": "trial",
-        "target": spec.to_dict(),
-        "backend": plan.backend,
-        "workers": plan.workers,
-        "tasks": tasks,
-        "repeats": repeats,
-    }
-    outcome = run_in_child(request, timeout)
-    return _trial_from_outcome(plan, tasks, outcome)
+MEMORY_LIMIT = "memory limit: "
 
 
 def _trial_from_outcome(plan: TrialPlan, tasks: int, outcome: ChildOutcome) -> Trial:
@@ -202,6 +411,8 @@ def _trial_from_outcome(plan: TrialPlan, tasks: int, outcome: ChildOutcome) -> T
         return _skip(plan, payload["error"]["message"], status="failed", tasks=tasks)
     if outcome.status == "ok":
         return trial_from_dict(payload)
+    if outcome.status == "memory":
+        return _skip(plan, f"{MEMORY_LIMIT}{outcome.reason}", status="failed", tasks=tasks)
     return _skip(plan, outcome.reason or "unknown failure", status=outcome.status, tasks=tasks)
 
 
@@ -211,14 +422,51 @@ def _skip(plan: TrialPlan, reason: str, status: Any = "skipped", tasks: int = 0)
     )
 
 
-def _select_backends(requested: Sequence[str] | None) -> list[tuple[str, bool]]:
-    """``(name, scales)`` for the requested backends (all registered ones by default)."""
-    registered = collect_backends(get_plugin_manager())
+def _merge(section: Any, values: dict[str, Any]) -> None:
+    """Set the fields of dataclass ``section`` that ``values`` names (unknown keys are kept
+    only in the probe's raw data)."""
+    known = {f.name for f in dataclasses.fields(section)}
+    for key, value in values.items():
+        if key in known:
+            setattr(section, key, value)
+
+
+def _capacity_notes(machine: Machine) -> list[str]:
+    """Say when the machine was busy, and what that did to the sizing."""
+    notes = []
+    before, after = machine.capacity_cores, machine.capacity_after_cores
+    if before is not None and before < BUSY_BELOW * machine.cpus:
+        notes.append(
+            f"the machine was busy: only {before:.1f} of {machine.cpus} cores were free when the "
+            f"analysis started (background load {machine.background_load or 0:.0%}); pools for "
+            f"CPU-bound work are sized by the {before:.1f} free cores, and throughput may be "
+            "lower than on an idle machine"
+        )
+    if before is not None and after is not None and abs(after - before) > 0.2 * machine.cpus:
+        notes.append(
+            f"free cores changed during the analysis ({before:.1f} before, {after:.1f} after): "
+            "other work started or stopped, so trials may not compare fairly"
+        )
+    return notes
+
+
+def _select_backends(requested: Sequence[str] | None, notes: list[str]) -> list[tuple[str, bool]]:
+    """``(name, scales)`` for the requested backends (all registered ones by default).
+
+    Plugin warnings go to ``notes``; asking by name for a backend two plugins registered is
+    an error, since it is not clear which one is meant.
+    """
+    pm = get_plugin_manager()
+    registered = collect_backends(pm)
+    notes += [f"plugin warning: {warning}" for warning in pm.warnings]
     if not requested:
         return [(name, reg.item.scales) for name, reg in registered.items()]
     unknown = [name for name in requested if name not in registered]
     if unknown:
         raise TunekitError(f"unknown backend {unknown[0]!r}; known: {', '.join(registered)}")
+    ambiguous = [name for name in requested if name in pm.duplicates]
+    if ambiguous:
+        raise PluginError(pm.duplicates[ambiguous[0]])
     return [(name, registered[name].item.scales) for name in dict.fromkeys(requested)]
 
 
@@ -233,4 +481,5 @@ def _machine() -> Machine:
         python=platform.python_version(),
         platform=f"{sys.platform}-{platform.machine()}",
         start_method=method or multiprocessing.get_all_start_methods()[0],
+        load_average=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     )

@@ -7,7 +7,9 @@ target always fails), 2 usage errors, 130/143 interrupted by SIGINT/SIGTERM (par
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -15,7 +17,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 from rich.console import Console
@@ -53,8 +55,37 @@ def _output_path(ctx: click.Context, param: click.Parameter, value: str | None) 
     folder = path.parent if str(path.parent) else Path()
     if not folder.is_dir():
         raise click.BadParameter(f"folder {str(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise click.BadParameter(f"folder {str(folder)!r} is not writable")
+    try:  # os.access says yes to root everywhere; creating a file is the real test
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        raise click.BadParameter(f"folder {str(folder)!r} is not writable") from None
+    return value
+
+
+class ByteSize(click.ParamType[int]):
+    """A memory size: bytes, or a number with K, M, G or T (powers of 1024; 'iB'/'B' optional)."""
+
+    name = "size"
+    UNITS: ClassVar[dict[str, int]] = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Parse '512M', '1.5G', '2GiB' or '1000000' into bytes."""
+        if isinstance(value, int):
+            return value
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)(?:i?B)?\s*", str(value), re.I)
+        if match is None:
+            self.fail(f"{value!r} is not a size like 512M or 2G", param, ctx)
+        size = int(float(match[1]) * self.UNITS[match[2].upper()])
+        if size <= 0:
+            self.fail(f"{value!r} must be more than 0 bytes", param, ctx)
+        return size
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """Reject nan and inf, which FloatRange lets through."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number of seconds")
     return value
 
 
@@ -106,10 +137,31 @@ def cli(debug: bool) -> None:
 @click.option(
     "--budget",
     type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
     default=30.0,
     show_default=True,
     metavar="SECONDS",
     help="Time the whole analysis may take.",
+)
+@click.option(
+    "--memory-limit",
+    type=ByteSize(),
+    metavar="SIZE",
+    help="Stop a trial whose processes use more resident memory than this (e.g. 2G). "
+    "Default: 90% of the memory available at start.",
+)
+@click.option(
+    "--probe",
+    "probes",
+    multiple=True,
+    metavar="NAME",
+    help="Only this probe (repeatable; 'none' for no probes). Default: every installed probe.",
+)
+@click.option(
+    "--profile-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the saved CPU and memory profiles. Default: beside the --json or --html "
+    "file (NAME-profiles), else a new temporary folder named in the report.",
 )
 @click.option(
     "--json",
@@ -117,6 +169,13 @@ def cli(debug: bool) -> None:
     callback=_output_path,
     metavar="PATH",
     help="Write the JSON report here ('-' for standard output).",
+)
+@click.option(
+    "--html",
+    "html_path",
+    callback=_output_path,
+    metavar="PATH",
+    help="Write a self-contained HTML report with plots here.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report.")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
@@ -128,23 +187,32 @@ def analyze(
     backends: tuple[str, ...],
     max_workers: int,
     budget: float,
+    memory_limit: int | None,
+    probes: tuple[str, ...],
+    profile_dir: Path | None,
     json_path: str | None,
+    html_path: str | None,
     quiet: bool,
     debug: bool,
 ) -> int:
     """Measure TARGET ('pkg.module:function' or 'path/file.py:function')."""
     from tunekit.analysis import AnalysisConfig, run_analysis
-    from tunekit.plugins import collect_backends, get_plugin_manager
+    from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
+    from tunekit.progress import progress_display, wants_progress
     from tunekit.reporters.text import TextReporter
 
     if args is not None and inputs is not None:
         raise click.UsageError("give per-task arguments with either --args or --inputs, not both")
-    known = collect_backends(get_plugin_manager())
-    for name in backends:
-        if name not in known:
-            raise click.BadParameter(
-                f"unknown backend {name!r}; known: {', '.join(known)}", param_hint="--backend"
-            )
+    pm = get_plugin_manager()
+    _check_names(backends, list(collect_backends(pm)), "--backend", "backend")
+    _check_names(probes, [*collect_probes(pm), "none"], "--probe", "probe")
+    if "none" in probes and len(probes) > 1:
+        raise click.BadParameter(
+            "'none' cannot be combined with other probes", param_hint="--probe"
+        )
+    if profile_dir is None:
+        saved_to = json_path if json_path not in (None, "-") else html_path
+        profile_dir = _profiles_beside(saved_to)
     config = AnalysisConfig(
         target=target,
         args=args or [],
@@ -153,9 +221,13 @@ def analyze(
         backends=backends or None,
         max_workers=max_workers,
         budget=budget,
+        memory_limit=memory_limit,
+        probes=None if not probes else [p for p in probes if p != "none"],
+        profile_dir=str(profile_dir) if profile_dir is not None else None,
     )
-    report = run_analysis(config)
     text_to = sys.stderr if json_path == "-" else sys.stdout
+    with progress_display(text_to, budget, enabled=wants_progress(text_to, quiet)) as progress:
+        report = run_analysis(config, progress)
     if not quiet:
         console = Console(
             file=text_to, highlight=False, width=None if text_to.isatty() else REPORT_WIDTH
@@ -165,18 +237,63 @@ def analyze(
         click.echo(report.to_json())
     elif json_path is not None:
         write_atomically(Path(json_path), report.to_json() + "\n")
+    if html_path is not None:
+        write_atomically(Path(html_path), report.render("html"))
     if report.interrupted:
         return EXIT_INTERRUPTED.get(report.interrupted, 1)
     return 0 if report.recommendation.model is not None else 1
 
 
+def _check_names(given: Sequence[str], known: list[str], option: str, kind: str) -> None:
+    for name in given:
+        if name not in known:
+            raise click.BadParameter(
+                f"unknown {kind} {name!r}; known: {', '.join(known)}", param_hint=option
+            )
+
+
+def _profiles_beside(output: str | None) -> Path | None:
+    """``report-profiles/`` beside ``report.json`` (or the HTML file), if there is one."""
+    if output is None:
+        return None
+    path = Path(output)
+    return path.with_name(f"{path.stem}-profiles")
+
+
+@cli.command()
+@click.argument("old", metavar="OLD.json", type=click.Path(path_type=Path))
+@click.argument("new", metavar="NEW.json", type=click.Path(path_type=Path))
+@click.option(
+    "--fail-on-regression",
+    "threshold",
+    type=click.FloatRange(min=0),
+    metavar="PCT",
+    help="Exit 1 if a configuration got more than PCT % slower, or broke.",
+)
+def compare(old: Path, new: Path, threshold: float | None) -> int:
+    """Show what changed in throughput and recommendation between two JSON reports."""
+    from tunekit.compare import run_compare
+
+    return run_compare(old, new, threshold, sys.stdout)
+
+
 @cli.command()
 def plugins() -> int:
-    """List the installed backends and report formats, and where each comes from."""
-    from tunekit.plugins import collect_backends, collect_reporters, get_plugin_manager
+    """List the installed backends, probes and report formats, and where each comes from."""
+    from tunekit.plugins import (
+        collect_backends,
+        collect_probes,
+        collect_reporters,
+        get_plugin_manager,
+    )
 
     pm = get_plugin_manager()
-    for kind, found in (("backend", collect_backends(pm)), ("reporter", collect_reporters(pm))):
+    kinds = (
+        ("backend", collect_backends(pm)),
+        ("probe", collect_probes(pm)),
+        ("reporter", collect_reporters(pm)),
+    )
+    for kind, found in kinds:
         for name, reg in found.items():
             description = getattr(reg.item, "description", "")
             click.echo(f"{kind:9} {name:12} {reg.source:22} {description}".rstrip())

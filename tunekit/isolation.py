@@ -21,22 +21,33 @@ from typing import Any, Literal
 
 import psutil
 
+from tunekit.units import format_bytes
+
 #: How much of a failed child's output is quoted in the trial's reason.
 OUTPUT_TAIL_LINES = 3
+#: How often a child's memory is checked against the limit. Each check reads /proc for the
+#: child's process tree (well under 1 ms), so the parent takes <1% of a core from the trial.
+MEMORY_POLL_S = 0.1
 
 
 @dataclass
 class ChildOutcome:
     """What came back from one child: its JSON payload, or why there is none."""
 
-    status: Literal["ok", "failed", "timeout"]
+    status: Literal["ok", "failed", "timeout", "memory"]
     payload: dict[str, Any] | None
     reason: str | None
     elapsed_s: float
 
 
-def run_in_child(request: dict[str, Any], timeout_s: float) -> ChildOutcome:
-    """Run ``request`` in a fresh ``tunekit.worker`` process and return its outcome."""
+def run_in_child(
+    request: dict[str, Any], timeout_s: float, memory_limit_bytes: int | None = None
+) -> ChildOutcome:
+    """Run ``request`` in a fresh ``tunekit.worker`` process and return its outcome.
+
+    The child is stopped at ``timeout_s``, or as soon as its process tree's resident memory
+    exceeds ``memory_limit_bytes`` (checked every ``MEMORY_POLL_S``).
+    """
     with tempfile.TemporaryDirectory(prefix="tunekit-") as tmp:
         request_path = Path(tmp, "request.json")
         result_path = Path(tmp, "result.json")
@@ -52,12 +63,14 @@ def run_in_child(request: dict[str, Any], timeout_s: float) -> ChildOutcome:
                 start_new_session=True,
             )
             try:
-                returncode: int | None = proc.wait(timeout=max(timeout_s, 0.1))
-            except subprocess.TimeoutExpired:
-                returncode = None
+                returncode, peak = _wait(proc, started + max(timeout_s, 0.1), memory_limit_bytes)
             finally:
                 kill_process_tree(proc)
         elapsed = perf_counter() - started
+        if peak is not None:
+            limit = format_bytes(memory_limit_bytes or 0)
+            reason = f"stopped: its processes used {format_bytes(peak)}, over the {limit} limit"
+            return ChildOutcome("memory", _read(result_path), reason, elapsed)
         if returncode is None:
             return ChildOutcome(
                 "timeout",
@@ -70,6 +83,38 @@ def run_in_child(request: dict[str, Any], timeout_s: float) -> ChildOutcome:
             return ChildOutcome("ok", payload, None, elapsed)
         reason = f"{describe_exit(returncode)}{_tail(output_path)}"
         return ChildOutcome("failed", payload, reason, elapsed)
+
+
+def _wait(
+    proc: subprocess.Popen[bytes], deadline: float, memory_limit_bytes: int | None
+) -> tuple[int | None, int | None]:
+    """Wait for ``proc`` until ``deadline``: (return code or None, RSS if over the limit)."""
+    while True:
+        left = deadline - perf_counter()
+        if left <= 0:
+            return None, None
+        try:
+            return proc.wait(timeout=min(left, MEMORY_POLL_S) if memory_limit_bytes else left), None
+        except subprocess.TimeoutExpired:
+            pass
+        if memory_limit_bytes:
+            rss = tree_rss_bytes(proc.pid)
+            if rss > memory_limit_bytes:
+                return None, rss
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants (0 if it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total
 
 
 def kill_process_tree(proc: subprocess.Popen[bytes]) -> None:

@@ -40,6 +40,14 @@ class Machine:
     python: str
     platform: str
     start_method: str = "fork"
+    #: Cores' worth of CPU time that spinning processes obtained when the analysis started.
+    capacity_cores: float | None = None
+    #: Share of the CPUs busy with other work then: 1 - capacity_cores / cpus.
+    background_load: float | None = None
+    #: The same capacity measured again after the sweep.
+    capacity_after_cores: float | None = None
+    #: 1-minute load average when the analysis started.
+    load_average: float | None = None
 
 
 @dataclass
@@ -53,6 +61,46 @@ class Workload:
     peak_memory_bytes: int | None = None
     calibration_calls: int = 0
     inputs: int = 1
+    #: Why ``kind`` is what it is, with the numbers.
+    kind_reason: str | None = None
+    #: CPU time / wall time of a sequential call, over the share of a core the process got.
+    cpu_fraction: float | None = None
+    #: Share of a core a spinning loop got beside the calls (1.0 on an idle machine).
+    core_share: float | None = None
+    #: Sum of thread CPU time / wall time with 2 threads.
+    thread_parallelism: float | None = None
+    #: Coroutines: how many of 8 started together were in progress at once.
+    await_overlap: float | None = None
+    #: Measured seconds per no-op task for thread, asyncio and process pools.
+    dispatch_s: dict[str, float] = field(default_factory=dict)
+    #: Bytes allocated per call (memray), freed or not.
+    allocated_bytes_per_task: int | None = None
+
+
+@dataclass
+class Profiles:
+    """What the profilers found, and where their HTML files are."""
+
+    dir: str | None = None
+    hot_functions: list[dict[str, Any]] = field(default_factory=list)
+    cpu_html: str | None = None
+    cpu_threads_html: str | None = None
+    pyinstrument_overhead: float | None = None
+    top_allocations: list[dict[str, Any]] = field(default_factory=list)
+    memory_html: str | None = None
+    memray_overhead: float | None = None
+    memory_calls: int | None = None
+
+
+@dataclass
+class ProbeRun:
+    """One probe's run: its status and everything it returned."""
+
+    name: str
+    status: TrialStatus
+    reason: str | None = None
+    elapsed_s: float | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +125,10 @@ class Trial:
     chunksize: int | None = None
     errors: int = 0
     first_error: str | None = None
+    #: The repeats spread more than 10% around their median.
+    unstable: bool = False
+    #: Times the trial was measured again because it was unstable (the steadiest run is kept).
+    reruns: int = 0
 
     @property
     def key(self) -> str:
@@ -108,10 +160,13 @@ class Report:
     tunekit_version: str = ""
     schema: str = SCHEMA
     budget_s: float | None = None
+    memory_limit_bytes: int | None = None
     elapsed_s: float | None = None
     complete: bool = True
     interrupted: str | None = None
     notes: list[str] = field(default_factory=list)
+    profiles: Profiles = field(default_factory=Profiles)
+    probes: list[ProbeRun] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-compatible data (``schema`` first)."""
@@ -121,6 +176,12 @@ class Report:
     def to_json(self, indent: int | None = 2) -> str:
         """The report as JSON text."""
         return json.dumps(self.to_dict(), indent=indent)
+
+    def render(self, fmt: str = "text") -> str:
+        """The report in a registered format: "text", "json", "html" or a plugin's."""
+        from tunekit.api import render
+
+        return render(self, fmt)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:

@@ -14,6 +14,7 @@ import pluggy
 from tunekit import hookspecs
 from tunekit.backends import Backend
 from tunekit.errors import PluginError
+from tunekit.probes import Probe
 from tunekit.reporters import Reporter
 
 ENTRY_POINT_GROUP = "tunekit"
@@ -27,8 +28,12 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("asyncio", "tunekit.backends.asyncio_loop"),
     ("tornado", "tunekit.backends.tornado_loop"),
     ("twisted", "tunekit.backends.twisted_reactor"),
+    ("nature", "tunekit.probes.nature"),
+    ("pyinstrument", "tunekit.probes.cpu_profile"),
+    ("memray", "tunekit.probes.memory_profile"),
     ("text", "tunekit.reporters.text"),
     ("json", "tunekit.reporters.json"),
+    ("html", "tunekit.reporters.html"),
 )
 
 T = TypeVar("T")
@@ -41,6 +46,13 @@ class PluginManager(pluggy.PluginManager):
         super().__init__("tunekit")
         self.sources: dict[str, str] = {}
         self.warnings: list[str] = []
+        #: Names two plugins registered: the message naming both (the first one is kept).
+        self.duplicates: dict[str, str] = {}
+
+    def warn(self, message: str) -> None:
+        """Record a warning once (collecting twice must not repeat it)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
 
 
 def get_plugin_manager(disabled: Iterable[str] | None = None) -> PluginManager:
@@ -97,6 +109,11 @@ def collect_backends(pm: PluginManager) -> dict[str, Registered[Backend]]:
     return _collect(pm, "tunekit_register_backends", Backend, "backend")
 
 
+def collect_probes(pm: PluginManager) -> dict[str, Registered[Probe]]:
+    """Every probe by name."""
+    return _collect(pm, "tunekit_register_probes", Probe, "probe")
+
+
 def collect_reporters(pm: PluginManager) -> dict[str, Registered[Reporter]]:
     """Every report format by name."""
     return _collect(pm, "tunekit_register_reporters", Reporter, "reporter")
@@ -113,16 +130,25 @@ def _collect(
 
         def register(item: Any, plugin: str = impl.plugin_name, src: str = source) -> None:
             if not isinstance(item, kind):
-                raise PluginError(f"plugin {plugin!r} ({src}) registered a non-{label}: {item!r}")
+                raise PluginError(f"registered a non-{label}: {item!r}")
             name: str = item.name
             if name in found:
                 first = found[name]
-                raise PluginError(
+                message = (
                     f"{label} name {name!r} is registered twice: by plugin {first.plugin!r} "
-                    f"({first.source}) and by plugin {plugin!r} ({src}); disable one with "
-                    f"{DISABLE_ENV}"
+                    f"({first.source}) and by plugin {plugin!r} ({src}); {first.plugin!r} "
+                    f"keeps it; disable one with {DISABLE_ENV}"
                 )
+                pm.duplicates[name] = message
+                pm.warn(message)
+                return
             found[name] = Registered(item, plugin, src)
 
-        impl.function(register=register)
+        try:
+            impl.function(register=register)
+        except Exception as exc:
+            pm.warn(
+                f"plugin {impl.plugin_name!r} ({source}) failed to register its {label}s and "
+                f"was skipped: {type(exc).__name__}: {exc}"
+            )
     return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tunekit.models import Recommendation, Trial, Workload
+from tunekit.models import Machine, Recommendation, Trial, Workload
 from tunekit.units import format_rate
 
 #: Differences below this fraction of throughput are treated as noise on a shared machine
@@ -16,6 +16,8 @@ from tunekit.units import format_rate
 MIN_NOISE = 0.05
 #: A very unstable best trial must not make everything a tie: its spread counts up to this.
 MAX_NOISE = 0.25
+#: Workloads that need a core per worker: more workers than free cores only add contention.
+CORE_BOUND_KINDS = ("cpu-bound", "gil-releasing")
 #: An unknown (plugin) backend ranks after the built-ins in the tie-break.
 UNKNOWN_COST = 10
 
@@ -29,6 +31,12 @@ def model_cost(backend: str, is_coroutine: bool) -> int:
     return {"thread": 2, "process": 4}.get(backend, UNKNOWN_COST)
 
 
+def error_rate(trial: Trial) -> float:
+    """Share of the measured tasks of a trial that raised."""
+    measured = trial.tasks * max(trial.repeats, 1)
+    return trial.errors / measured if measured else 0.0
+
+
 def usable(trial: Trial) -> bool:
     """A trial that measured something and did not fail on every task."""
     return (
@@ -38,11 +46,35 @@ def usable(trial: Trial) -> bool:
     )
 
 
-def recommend(trials: Sequence[Trial], workload: Workload) -> Recommendation:
-    """Choose the backend and pool size with the best throughput, ties to the cheaper one."""
-    ok = [t for t in trials if usable(t)]
+def core_cap(workload: Workload, machine: Machine | None) -> int | None:
+    """Most workers worth having for work that needs a core each: the measured free cores."""
+    if machine is None or workload.kind not in CORE_BOUND_KINDS:
+        return None
+    free = machine.capacity_cores if machine.capacity_cores is not None else machine.cpus
+    return max(1, round(free))
+
+
+def recommend(
+    trials: Sequence[Trial], workload: Workload, machine: Machine | None = None
+) -> Recommendation:
+    """Choose the backend and pool size with the best throughput, ties to the cheaper one.
+
+    For CPU-bound and GIL-releasing work, pools are capped at the measured free cores.
+    """
+    ok = everything = [t for t in trials if usable(t)]
     if not ok:
         return Recommendation(None, None, None, None, [_nothing_worked(trials)])
+    capped: list[str] = []
+    cap = core_cap(workload, machine)
+    if cap is not None and any(t.workers <= cap for t in ok):
+        fastest = max(ok, key=_throughput)
+        ok = [t for t in ok if t.workers <= cap]
+        if fastest.workers > cap:
+            capped.append(
+                f"pools are capped at {_workers(cap)}: the task is {workload.kind} and "
+                f"{_cores(machine)} free; {fastest.key} measured {_rate(fastest)} tasks/s "
+                "only by oversubscribing them"
+            )
     best = max(ok, key=_throughput)
     noise = max(MIN_NOISE, min(2 * (best.throughput_spread or 0.0), MAX_NOISE))
     ties = [t for t in ok if _throughput(t) >= _throughput(best) * (1 - noise)]
@@ -55,10 +87,18 @@ def recommend(trials: Sequence[Trial], workload: Workload) -> Recommendation:
             f"{best.key} measured {_rate(best)} tasks/s, within the {noise:.0%} noise "
             f"band of {chosen.key}; the cheaper configuration wins the tie"
         )
-    reasons += _other_backends(ok, chosen, baseline)
-    errors = sum(t.errors for t in ok)
-    if errors:
-        reasons.append(f"{errors} tasks raised during the trials (first: {_first_error(ok)})")
+    reasons += capped
+    reasons += _other_backends(everything, chosen, baseline)
+    if chosen.errors:
+        reasons.append(
+            f"warning: {error_rate(chosen):.0%} of the tasks raised in {chosen.key} "
+            f"(first: {chosen.first_error}); failed tasks count in its throughput"
+        )
+    elif any(t.errors for t in ok):
+        failing = sum(t.errors for t in ok)
+        reasons.append(
+            f"warning: {failing} tasks raised in other trials (first: {_first_error(ok)})"
+        )
     return Recommendation(
         model=chosen.backend,
         pool_size=chosen.workers,
@@ -101,6 +141,14 @@ def _nothing_worked(trials: Sequence[Trial]) -> str:
 
 def _first_error(trials: Sequence[Trial]) -> str | None:
     return next((t.first_error for t in trials if t.first_error), None)
+
+
+def _cores(machine: Machine | None) -> str:
+    if machine is None:
+        return "the cores were"
+    if machine.capacity_cores is None:
+        return f"{machine.cpus} cores were"
+    return f"{machine.capacity_cores:.1f} of {machine.cpus} cores were measured"
 
 
 def _workers(count: int) -> str:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tunekit.models import Trial
 
 #: Each worker gets at least this many tasks per measured batch, so every worker is busy.
 MIN_TASKS_PER_WORKER = 2
@@ -16,6 +20,12 @@ MIN_TASKS_PER_WORKER = 2
 MIN_TASKS = 4
 #: Upper bound on tasks per batch: keeps memory for per-task latencies bounded.
 MAX_TASKS = 200_000
+#: Throughput growth assumed from one pool size to the next when sizing batches: between no
+#: gain (1x) and perfect doubling (2x), so a batch lasts between 0.75x and 1.5x its target.
+GROWTH = 1.5
+#: Repeats spreading more than this around their median make a trial unstable: it is
+#: measured again while budget is left (pyperf warns from a similar spread).
+UNSTABLE_SPREAD = 0.10
 
 
 #: Per-task dispatch cost to plan with, in seconds: 1.5x what a no-op task cost per backend in
@@ -63,10 +73,20 @@ def plan_sweep(backends: Sequence[tuple[str, bool]], max_workers: int) -> list[T
     return plans
 
 
-def tasks_for(task_s: float, workers: int, batch_s: float) -> int:
-    """Tasks per measured batch: about ``batch_s`` of sequential work, and enough for all workers.
+def predicted_throughput(plan: TrialPlan, earlier: Sequence[Trial], task_wall_s: float) -> float:
+    """Tasks/s to size ``plan``'s batches with: from the backend's largest earlier pool (times
+    ``GROWTH``), or for a first trial one task after another at its sequential cost."""
+    measured = [
+        t for t in earlier if t.status == "ok" and t.throughput and t.workers < plan.workers
+    ]
+    if measured:
+        previous = max(measured, key=lambda t: t.workers)
+        assert previous.throughput is not None
+        return previous.throughput * min(GROWTH, plan.workers / previous.workers)
+    return 1.0 / task_cost(plan.backend, task_wall_s)
 
-    Sized as if the workers gave no speed-up, so a trial never overruns its share of the budget.
-    """
-    by_time = int(batch_s / task_s)
+
+def tasks_for(throughput: float, workers: int, batch_s: float) -> int:
+    """Tasks per measured batch: about ``batch_s`` at ``throughput``, and enough for all workers."""
+    by_time = int(batch_s * throughput)
     return max(MIN_TASKS, MIN_TASKS_PER_WORKER * workers, min(by_time, MAX_TASKS))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import resource
 import signal
 import statistics
@@ -26,7 +27,8 @@ from tunekit.backends import Backend, TaskResult
 from tunekit.backends.sequential import SequentialBackend
 from tunekit.errors import TunekitError
 from tunekit.models import Latency, Trial
-from tunekit.plugins import collect_backends, get_plugin_manager
+from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
+from tunekit.probes import ProbeContext
 from tunekit.stats import percentiles, relative_spread
 from tunekit.target import Call, Target, TargetSpec, load_target
 
@@ -176,7 +178,48 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-MODES = {"inspect": inspect_target, "trial": run_trial}
+def run_probe(request: dict[str, Any]) -> dict[str, Any]:
+    """Run one probe on the target: ``{"data": ...}``, or ``{"skipped": reason}``."""
+    target = load_target(TargetSpec.from_dict(request["target"]))
+    probe = collect_probes(get_plugin_manager())[request["probe"]].item
+    reason = probe.supports(target)
+    if reason is not None:
+        return {"skipped": reason}
+    context = ProbeContext(
+        profile_dir=Path(request["profile_dir"]),
+        time_s=float(request["time_s"]),
+        task_wall_s=float(request["task_wall_s"]),
+        cpus=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
+    )
+    return {"data": probe.run(target, context)}
+
+
+def _spin(seconds: float) -> float:
+    """Busy-loop for ``seconds`` of wall time; return the CPU time this process got."""
+    cpu0 = time.process_time()
+    deadline = perf_counter() + seconds
+    while perf_counter() < deadline:
+        pass
+    return time.process_time() - cpu0
+
+
+def measure_capacity(request: dict[str, Any]) -> dict[str, Any]:
+    """Cores really free now: ``cpus`` processes spin together; the CPU they get, per second."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    cpus, seconds = int(request["cpus"]), float(request["seconds"])
+    with ProcessPoolExecutor(max_workers=cpus) as pool:
+        list(pool.map(_spin, [0.01] * cpus))  # start every child before measuring
+        obtained = sum(pool.map(_spin, [seconds] * cpus))
+    return {"capacity_cores": obtained / seconds}
+
+
+MODES = {
+    "inspect": inspect_target,
+    "trial": run_trial,
+    "probe": run_probe,
+    "capacity": measure_capacity,
+}
 
 
 def main(argv: list[str]) -> int:
@@ -195,4 +238,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    code = main(sys.argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The result is written: exit now, without waiting for non-daemon threads or atexit
+    # handlers that the user's code may have left behind (the parent kills its processes).
+    os._exit(code)

@@ -85,12 +85,24 @@ class ProcessBackend:
     scales = True
 
     def supports(self, target: Target) -> str | None:
-        """The arguments must pickle: they are sent to the child processes."""
+        """Arguments and results must pickle: they cross to and from the child processes.
+
+        The result is checked on one real call (a failing call proves nothing, so it passes).
+        """
         try:
             pickle.dumps(target.calls)
         except Exception as exc:
             return f"arguments cannot be pickled ({type(exc).__name__}: {exc})"
-        return None
+        failure: list[str] = []
+
+        def check(result: Any) -> None:
+            try:
+                pickle.dumps(result)
+            except Exception as exc:
+                failure.append(f"results cannot be pickled ({type(exc).__name__}: {exc})")
+
+        blocking_caller(target, deliver=check)(target.calls[0])
+        return failure[0] if failure else None
 
     @contextmanager
     def session(self, target: Target, workers: int) -> Iterator[ProcessBatches]:

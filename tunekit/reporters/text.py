@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
 from tunekit.hookspecs import hookimpl
+from tunekit.recommend import error_rate
 from tunekit.units import format_bytes, format_rate, format_seconds
 
 if TYPE_CHECKING:
@@ -42,27 +44,29 @@ class TextReporter:
 
     def print_to(self, console: Console, report: Report) -> None:
         """Print the report on a rich console."""
-        machine, workload = report.machine, report.workload
+        machine = report.machine
         console.print(
             f"[bold]tunekit[/bold] {report.target}  "
             f"({machine.cpus} CPUs, Python {machine.python}, {machine.platform})"
         )
-        if workload.task_wall_s is not None:
-            kind = "coroutine function" if workload.is_coroutine else "function"
-            cpu = workload.task_cpu_s or 0.0
-            console.print(
-                f"one call of this {kind}: {format_seconds(workload.task_wall_s)} wall, "
-                f"{format_seconds(cpu)} CPU ({cpu / max(workload.task_wall_s, 1e-12):.0%})"
-            )
+        for line in machine_lines(report):
+            console.print(line)
+        for line in workload_lines(report):
+            console.print(line)
         console.print(trial_table(report))
         for trial in report.trials:
             if trial.status != "ok":
                 console.print(f"  [yellow]{trial.key} {trial.status}[/yellow]: {trial.reason}")
             elif trial.errors:
                 console.print(
-                    f"  [yellow]{trial.key}[/yellow]: {trial.errors} tasks raised "
+                    f"  [yellow]{trial.key}[/yellow]: {error_rate(trial):.0%} of tasks raised "
                     f"(first: {trial.first_error})"
                 )
+        if any(t.unstable for t in report.trials):
+            console.print(
+                "  [yellow]![/yellow] unstable: the repeats spread more than 10% around their "
+                "median (*N: measured N times, the steadiest run kept)"
+            )
         rec = report.recommendation
         if rec.model is None:
             console.print("[bold red]No recommendation[/bold red]")
@@ -84,6 +88,67 @@ class TextReporter:
             console.print(
                 f"analysis took {report.elapsed_s:.1f} s of a {report.budget_s:g} s budget"
             )
+
+
+def machine_lines(report: Report) -> list[str]:
+    """Free cores measured before and after the sweep."""
+    machine = report.machine
+    if machine.capacity_cores is None:
+        return []
+    text = f"free cores: {machine.capacity_cores:.1f} of {machine.cpus} before the sweep"
+    if machine.capacity_after_cores is not None:
+        text += f", {machine.capacity_after_cores:.1f} after"
+    if machine.load_average is not None:
+        text += f" (load average {machine.load_average:.2f} at start)"
+    return [text]
+
+
+def workload_lines(report: Report) -> list[str]:
+    """The "What the task does" section: kind, CPU/wall, memory, dispatch, hot functions."""
+    workload, profiles = report.workload, report.profiles
+    if workload.task_wall_s is None:
+        return []
+    function = "coroutine function" if workload.is_coroutine else "function"
+    cpu = workload.task_cpu_s or 0.0
+    lines = ["[bold]What the task does[/bold]"]
+    if workload.kind is not None:
+        lines.append(f"  {workload.kind}: {workload.kind_reason}")
+    lines.append(
+        f"  one call of this {function}: {format_seconds(workload.task_wall_s)} wall, "
+        f"{format_seconds(cpu)} CPU"
+    )
+    if workload.peak_memory_bytes is not None:
+        allocated = workload.allocated_bytes_per_task or 0
+        calls = profiles.memory_calls or 1
+        tracked = "1 call" if calls == 1 else f"{calls} calls"
+        lines.append(
+            f"  memory (memray, {tracked} tracked): {format_bytes(workload.peak_memory_bytes)} "
+            f"peak heap, {format_bytes(allocated)} allocated per call"
+        )
+    if workload.dispatch_s:
+        costs = ", ".join(f"{k} {format_seconds(v)}" for k, v in workload.dispatch_s.items())
+        lines.append(f"  dispatch cost per task: {costs}")
+    if profiles.hot_functions:
+        overhead = profiles.pyinstrument_overhead
+        lines.append(
+            "  hot functions (pyinstrument"
+            + (f", {overhead:.1f}x overhead" if overhead else "")
+            + "): self / total time"
+        )
+        for hot in profiles.hot_functions[:5]:
+            lines.append(
+                f"    {hot['self_share']:4.0%} / {hot['total_share']:4.0%}  {hot['function']}  "
+                f"{hot['location']}"
+            )
+    saved = [p for p in (profiles.cpu_html, profiles.cpu_threads_html, profiles.memory_html) if p]
+    if saved:
+        lines.append(
+            f"  profiles saved in {profiles.dir}: " + ", ".join(Path(p).name for p in saved)
+        )
+    for probe in report.probes:
+        if probe.status != "ok":
+            lines.append(f"  [yellow]{probe.name} {probe.status}[/yellow]: {probe.reason}")
+    return lines
 
 
 def trial_table(report: Report) -> Table:
@@ -113,6 +178,14 @@ def trial_table(report: Report) -> Table:
     return table
 
 
+def _spread(trial: Trial) -> str:
+    """The spread of the repeats; ``!`` marks an unstable trial, ``*N`` one measured N+1 times."""
+    if trial.throughput_spread is None:
+        return "-"
+    marks = ("!" if trial.unstable else "") + (f"*{trial.reruns + 1}" if trial.reruns else "")
+    return f"{trial.throughput_spread:.0%}{marks}"
+
+
 def _row(trial: Trial, baseline: float | None) -> list[str]:
     tp = trial.throughput
     speedup = f"{tp / baseline:.2f}x" if tp and baseline else "-"
@@ -125,7 +198,7 @@ def _row(trial: Trial, baseline: float | None) -> list[str]:
         str(trial.workers),
         trial.status,
         format_rate(tp) if tp else "-",
-        f"{trial.throughput_spread:.0%}" if trial.throughput_spread is not None else "-",
+        _spread(trial),
         speedup,
         format_seconds(latency.p50) if latency else "-",
         format_seconds(latency.p99) if latency else "-",
