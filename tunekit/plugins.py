@@ -31,6 +31,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("nature", "tunekit.probes.nature"),
     ("pyinstrument", "tunekit.probes.cpu_profile"),
     ("memray", "tunekit.probes.memory_profile"),
+    ("locks", "tunekit.probes.locks"),
     ("text", "tunekit.reporters.text"),
     ("json", "tunekit.reporters.json"),
     ("html", "tunekit.reporters.html"),

@@ -180,8 +180,11 @@ def _die_with_parent() -> None:
 
 def run_probe(request: dict[str, Any]) -> dict[str, Any]:
     """Run one probe on the target: ``{"data": ...}``, or ``{"skipped": reason}``."""
-    target = load_target(TargetSpec.from_dict(request["target"]))
     probe = collect_probes(get_plugin_manager())[request["probe"]].item
+    prepare = getattr(probe, "prepare", None)
+    if prepare is not None:  # e.g. replace lock factories before the user's module imports
+        prepare()
+    target = load_target(TargetSpec.from_dict(request["target"]))
     reason = probe.supports(target)
     if reason is not None:
         return {"skipped": reason}

@@ -46,6 +46,11 @@ class Probe(Protocol):
         """Measure and return JSON-compatible data."""
 
 
+# A probe may also define ``prepare(self) -> None``: called in its process before the target
+# is imported (the lock probe replaces ``threading.Lock`` there, since ``_thread.lock`` cannot
+# be subclassed and locks made at import time must be seen).
+
+
 def calls_for(context: ProbeContext, fraction: float = 1.0) -> int:
     """How many calls fill ``fraction`` of the probe's time (at least 1, at most 100 000)."""
     wanted = context.time_s * fraction / max(context.task_wall_s, 1e-7)
