@@ -202,6 +202,7 @@ def test_a_trial_over_the_memory_limit_is_stopped_and_larger_pools_ruled_out() -
             backends=["sequential", "thread"],
             max_workers=2,
             budget=15,
+            sweep="grid",  # every size is planned: the larger one is ruled out, not measured
             memory_limit=200 * 2**20,
         )
     )

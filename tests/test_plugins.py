@@ -73,7 +73,7 @@ def built_in(found: dict[str, Registered[Any]]) -> list[str]:
 def test_built_ins_are_registered_as_plugins_in_order() -> None:
     pm = get_plugin_manager(disabled=[])
     assert built_in(collect_backends(pm)) == BUILT_IN
-    assert built_in(collect_probes(pm)) == ["nature", "pyinstrument", "memray"]
+    assert built_in(collect_probes(pm)) == ["nature", "pyinstrument", "memray", "locks"]
     assert set(built_in(collect_reporters(pm))) >= {"text", "json"}
 
 
@@ -115,7 +115,7 @@ def test_plugins_command_lists_source_and_version(site: Path) -> None:
     assert [row[1] for row in rows[:6]] == BUILT_IN
     assert all(row[2] == "built-in" for row in rows[:6])
     probes = [row[1] for row in rows if row[0] == "probe"]
-    assert probes[:3] == ["nature", "pyinstrument", "memray"]
+    assert probes[:4] == ["nature", "pyinstrument", "memray", "locks"]
 
 
 @pytest.mark.parametrize("blocked", ["tk_loop", "tk-loop"])

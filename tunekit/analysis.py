@@ -13,6 +13,7 @@ import math
 import multiprocessing
 import os
 import platform
+import statistics
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ from tunekit import __version__
 from tunekit.classify import Nature, classify
 from tunekit.errors import InputError, PluginError, TargetError, Terminated, TunekitError
 from tunekit.isolation import ChildOutcome, run_in_child
+from tunekit.lock_advice import advise_from_probe
 from tunekit.models import (
     Machine,
     ProbeRun,
@@ -38,10 +40,13 @@ from tunekit.models import (
 )
 from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
 from tunekit.recommend import recommend
+from tunekit.scaling import fit_usl
+from tunekit.stats import relative_spread
 from tunekit.target import TargetSpec, split_spec
 from tunekit.trials import (
     UNSTABLE_SPREAD,
     TrialPlan,
+    next_step,
     plan_sweep,
     predicted_throughput,
     tasks_for,
@@ -67,11 +72,16 @@ BUDGET_MARGIN_S = 1.0
 #: Share of the budget the probes may use together, and the most seconds of calls each aims for.
 PROBE_SHARE = 0.2
 PROBE_TIME_S = 1.0
+#: Contenders within this share of the best are measured again, alternating (at most DUEL_SIZE).
+DUEL_BAND = 0.10
+DUEL_SIZE = 3
 #: Seconds the spinning processes of the capacity check run, before and after the sweep.
 CAPACITY_BEFORE_S = 0.25
 CAPACITY_AFTER_S = 0.1
 #: Below this share of the CPUs free, the report says the machine was busy.
 BUSY_BELOW = 0.9
+
+SWEEPS = ("adaptive", "grid")
 
 ProgressCallback = Callable[[str, TrialPlan | None, float], None]
 
@@ -94,6 +104,9 @@ class AnalysisConfig:
     profile_dir: str | None = None
     #: Probes to run (names); None: every installed probe; empty: none.
     probes: Sequence[str] | None = None
+    #: "adaptive": grow each backend's pool while it pays, then refine the knee; "grid":
+    #: measure every backend at every size 1, 2, 4... max_workers (the exhaustive reference).
+    sweep: str = "adaptive"
 
     def validate(self) -> None:
         """Reject values no analysis can use (the CLI reports bad options as usage errors)."""
@@ -108,6 +121,8 @@ class AnalysisConfig:
             raise InputError(f"max_workers must be at least 1, not {self.max_workers}")
         if self.memory_limit is not None and self.memory_limit <= 0:
             raise InputError(f"memory_limit must be positive, not {self.memory_limit}")
+        if self.sweep not in SWEEPS:
+            raise InputError(f"sweep must be one of {', '.join(SWEEPS)}, not {self.sweep!r}")
         if self.repeats < 1:
             raise InputError(f"repeats must be at least 1, not {self.repeats}")
 
@@ -152,6 +167,8 @@ class _Analysis:
             notes=self.plugin_notes,
         )
         self.info: dict[str, Any] = {}
+        #: Why the adaptive sweep stopped growing each backend.
+        self.stops: dict[str, str] = {}
 
     def left(self) -> float:
         """Seconds of the budget left."""
@@ -179,6 +196,7 @@ class _Analysis:
                 self.classify()
                 self.sweep()
                 self.rerun_unstable()
+                self.fit_curves()
                 if self.left() > 2 * CAPACITY_AFTER_S + 0.5:
                     self.tell("measuring free cores again")
                     report.machine.capacity_after_cores = self.capacity(CAPACITY_AFTER_S)
@@ -189,6 +207,10 @@ class _Analysis:
             report.interrupted = "SIGTERM"
         report.notes += _capacity_notes(report.machine)
         report.recommendation = recommend(report.trials, report.workload, report.machine)
+        locks = next((p for p in report.probes if p.name == "locks" and p.status == "ok"), None)
+        if locks is not None:
+            advice = advise_from_probe(locks.data, report.workload.kind)
+            report.recommendation.locks = [a for a in advice if a["acquisitions"] > 0]
         if failure is not None:
             report.recommendation.reasons = [failure]
         report.elapsed_s = perf_counter() - self.started
@@ -313,37 +335,158 @@ class _Analysis:
 
     # --- the trials ------------------------------------------------------------------------
 
-    def sweep(self) -> None:
-        """Run every planned trial in its own child, sharing what is left of the budget evenly."""
-        report, info = self.report, self.info
+    def supported_backends(self) -> list[tuple[str, bool]]:
+        """The selected backends that support the target; the others become skipped trials."""
         supported = []
         for name, scales in self.backends:
-            reason = info["supports"].get(name)
+            reason = self.info["supports"].get(name)
             if reason is None:
                 supported.append((name, scales))
             else:
-                report.trials.append(
+                self.report.trials.append(
                     Trial(backend=name, workers=1, status="skipped", reason=reason)
                 )
-        plans = plan_sweep(supported, self.config.max_workers)
-        over_memory: dict[str, int] = {}  # backend -> the worker count that exceeded the limit
+        return supported
+
+    def sweep(self) -> None:
+        """Measure the (backend, workers) configurations: adaptively, or the whole grid."""
+        if self.config.sweep == "grid":
+            self.grid_sweep()
+        else:
+            self.adaptive_sweep()
+
+    def grid_sweep(self) -> None:
+        """Every backend at every size 1, 2, 4... max_workers, the budget shared evenly."""
+        plans = plan_sweep(self.supported_backends(), self.config.max_workers)
         for index, plan in enumerate(plans):
-            if plan.backend in over_memory:
-                report.trials.append(
-                    _skip(
-                        plan,
-                        f"ruled out: {plan.backend} "
-                        f"x{over_memory[plan.backend]} already "
-                        "exceeded the memory limit",
-                    )
-                )
+            if self.ruled_out(plan):
                 continue
             share = self.left() / (len(plans) - index)
-            batch_s = min(max(MIN_BATCH_S, self.batch_s(share)), MAX_BATCH_S)
-            trial = self.measure(plan, batch_s)
-            report.trials.append(trial)
-            if trial.reason is not None and trial.reason.startswith(MEMORY_LIMIT):
-                over_memory[plan.backend] = plan.workers
+            self.report.trials.append(self.measure(plan, self.clamp_batch(share)))
+
+    def adaptive_sweep(self) -> None:
+        """Grow each backend's pool while it pays, round-robin so backends interleave in time;
+        refine the knee; stop backends that cannot win; then re-measure close contenders."""
+        report, config = self.report, self.config
+        active = dict(self.supported_backends())
+        limit = self.scaling_limit()
+        while active:
+            for name in list(active):
+                curve = [t for t in report.trials if t.backend == name]
+                if curve and curve[-1].status != "ok":  # failed, timed out or ruled out
+                    self.stops[name] = f"{curve[-1].key} {curve[-1].status}: {curve[-1].reason}"
+                    del active[name]
+                    continue
+                if curve and self.steady(curve[-1]):
+                    continue  # measured again this round; decide next round
+                workers: int | None
+                if not curve:
+                    workers, why = 1, ""
+                else:
+                    leader = max((t.throughput or 0.0 for t in report.trials), default=0.0)
+                    workers, why = next_step(
+                        [t for t in curve if t.status == "ok"],
+                        scales=active[name],
+                        max_workers=config.max_workers,
+                        leader_throughput=leader,
+                        scaling_limit=limit,
+                    )
+                if workers is None:
+                    self.stops[name] = why
+                    del active[name]
+                    continue
+                plan = TrialPlan(name, workers)
+                if self.ruled_out(plan):
+                    self.stops[name] = "ruled out by the memory limit"
+                    del active[name]
+                    continue
+                share = self.left() / max(2, 2 * len(active))
+                trial = self.measure(plan, self.clamp_batch(share))
+                report.trials.append(trial)
+                if trial.status == "skipped":  # out of budget
+                    self.stops[name] = trial.reason or "out of budget"
+                    del active[name]
+        for name, why in self.stops.items():
+            if dict(self.backends).get(name, True):  # a backend that scales: say where it stopped
+                report.notes.append(f"{name}: {why}")
+        self.duel()
+
+    def steady(self, trial: Trial) -> bool:
+        """Measure an unstable trial once more before the sweep decides from it, keeping the
+        steadier run; True when it did. A noisy point must not stop a backend that scales."""
+        if not trial.unstable or trial.reruns or trial.status != "ok" or not trial.throughput:
+            return False
+        batch_s = min(max(MIN_BATCH_S, trial.wall_s or MIN_BATCH_S), MAX_BATCH_S)
+        again = self.measure(TrialPlan(trial.backend, trial.workers), batch_s, trial.throughput)
+        trial.reruns += 1  # tried once: the sweep goes on from whatever it has next round
+        if again.status != "ok":
+            return again.status != "skipped"
+        if (again.throughput_spread or 0.0) < (trial.throughput_spread or 0.0):
+            again.reruns = trial.reruns
+            self.report.trials[self.report.trials.index(trial)] = again
+        return True
+
+    def duel(self) -> None:
+        """Measure the contenders within noise of the best again, alternating, and merge the
+        values: drift on a shared machine then hits all of them alike."""
+        ok = [t for t in self.report.trials if t.status == "ok" and t.throughput]
+        if len(ok) < 2:
+            return
+        best = max(ok, key=lambda t: t.throughput or 0.0)
+        band = max(DUEL_BAND, 2 * (best.throughput_spread or 0.0))
+        contenders = sorted(
+            (t for t in ok if (t.throughput or 0.0) >= (best.throughput or 0.0) * (1 - band)),
+            key=lambda t: t.throughput or 0.0,
+            reverse=True,
+        )[:DUEL_SIZE]
+        if len(contenders) < 2:
+            return
+        for trial in contenders:
+            batch_s = min(max(MIN_BATCH_S, trial.wall_s or MIN_BATCH_S), MAX_BATCH_S)
+            plan = TrialPlan(trial.backend, trial.workers)
+            again = self.measure(plan, batch_s, throughput=trial.throughput)
+            if again.status == "skipped":
+                return
+            if again.status == "ok":
+                merge_repeats(trial, again)
+
+    def scaling_limit(self) -> int:
+        """Most workers worth growing to: the free cores for work that needs a core each."""
+        workload, machine = self.report.workload, self.report.machine
+        if workload.kind in ("cpu-bound", "gil-releasing", "overhead-bound"):
+            return max(1, round(machine.capacity_cores or machine.cpus))
+        return self.config.max_workers
+
+    def ruled_out(self, plan: TrialPlan) -> bool:
+        """True (and recorded as a skipped trial) when a smaller pool of the same backend
+        already exceeded the memory limit."""
+        failed = [
+            t.workers
+            for t in self.report.trials
+            if t.backend == plan.backend and (t.reason or "").startswith(MEMORY_LIMIT)
+        ]
+        if not failed or plan.workers <= min(failed):
+            return False
+        self.report.trials.append(
+            _skip(
+                plan, f"ruled out: {plan.backend} x{min(failed)} already exceeded the memory limit"
+            )
+        )
+        return True
+
+    def clamp_batch(self, share: float) -> float:
+        """Seconds per measured batch for a trial given ``share`` of the budget."""
+        return min(max(MIN_BATCH_S, self.batch_s(share)), MAX_BATCH_S)
+
+    def fit_curves(self) -> None:
+        """Fit the Universal Scalability Law to each scaling backend's measured curve."""
+        for name, scales in self.backends:
+            curve = [t for t in self.report.trials if t.backend == name and t.status == "ok"]
+            if not scales or not curve:
+                continue
+            points = [(t.workers, v) for t in curve for v in t.throughput_values]
+            spreads = [t.throughput_spread or 0.0 for t in curve]
+            self.report.fits[name] = fit_usl(points, noise=statistics.median(spreads))
 
     def batch_s(self, share: float) -> float:
         """Seconds per measured batch that fill ``share`` of the budget."""
@@ -420,6 +563,17 @@ def _skip(plan: TrialPlan, reason: str, status: Any = "skipped", tasks: int = 0)
     return Trial(
         backend=plan.backend, workers=plan.workers, status=status, reason=reason, tasks=tasks
     )
+
+
+def merge_repeats(trial: Trial, again: Trial) -> None:
+    """Fold a second measurement of the same configuration into ``trial``: all values count."""
+    trial.throughput_values = trial.throughput_values + again.throughput_values
+    trial.throughput = statistics.median(trial.throughput_values)
+    trial.throughput_spread = relative_spread(trial.throughput_values)
+    trial.repeats += again.repeats
+    trial.errors += again.errors
+    trial.reruns += 1
+    trial.unstable = trial.throughput_spread > UNSTABLE_SPREAD
 
 
 def _merge(section: Any, values: dict[str, Any]) -> None:

@@ -151,6 +151,14 @@ def cli(debug: bool) -> None:
     "Default: 90% of the memory available at start.",
 )
 @click.option(
+    "--sweep",
+    type=click.Choice(["adaptive", "grid"]),
+    default="adaptive",
+    show_default=True,
+    help="adaptive: grow each pool while it pays and refine the knee; grid: every backend at "
+    "every size 1, 2, 4... --max-workers.",
+)
+@click.option(
     "--probe",
     "probes",
     multiple=True,
@@ -188,6 +196,7 @@ def analyze(
     max_workers: int,
     budget: float,
     memory_limit: int | None,
+    sweep: str,
     probes: tuple[str, ...],
     profile_dir: Path | None,
     json_path: str | None,
@@ -222,6 +231,7 @@ def analyze(
         max_workers=max_workers,
         budget=budget,
         memory_limit=memory_limit,
+        sweep=sweep,
         probes=None if not probes else [p for p in probes if p != "none"],
         profile_dir=str(profile_dir) if profile_dir is not None else None,
     )

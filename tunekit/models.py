@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from tunekit.errors import ReportError
+from tunekit.scaling import ScalingFit
 
 SCHEMA = "tunekit.report/1"
 SCHEMA_VERSION = 1
@@ -146,6 +147,8 @@ class Recommendation:
     speedup: float | None
     reasons: list[str] = field(default_factory=list)
     locks: list[dict[str, Any]] = field(default_factory=list)
+    #: For a process pool: tasks per message (executor.map's chunksize).
+    chunksize: int | None = None
 
 
 @dataclass
@@ -166,6 +169,8 @@ class Report:
     interrupted: str | None = None
     notes: list[str] = field(default_factory=list)
     profiles: Profiles = field(default_factory=Profiles)
+    #: Universal Scalability Law fit per scaling backend (see tunekit/scaling.py).
+    fits: dict[str, ScalingFit] = field(default_factory=dict)
     probes: list[ProbeRun] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -240,6 +245,9 @@ def _convert(hint: Any, value: Any) -> Any:
     if origin is list:
         (item,) = typing.get_args(hint)
         return [_convert(item, v) for v in value]
+    if origin is dict:
+        _, item = typing.get_args(hint)
+        return {k: _convert(item, v) for k, v in value.items()}
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return _build(hint, value)
     return value

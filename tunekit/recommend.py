@@ -16,6 +16,8 @@ from tunekit.units import format_rate
 MIN_NOISE = 0.05
 #: A very unstable best trial must not make everything a tie: its spread counts up to this.
 MAX_NOISE = 0.25
+#: Batch enough calls per task that dispatch is at most 1/this of the work (10: 10% overhead).
+BATCH_DISPATCH_SHARE_INV = 10
 #: Workloads that need a core per worker: more workers than free cores only add contention.
 CORE_BOUND_KINDS = ("cpu-bound", "gil-releasing")
 #: An unknown (plugin) backend ranks after the built-ins in the tie-break.
@@ -88,6 +90,17 @@ def recommend(
             f"band of {chosen.key}; the cheaper configuration wins the tie"
         )
     reasons += capped
+    reasons += _knee(ok, chosen)
+    reasons += _memory(trials, chosen)
+    reasons += _why_not_threads(everything, workload, baseline)
+    if chosen.backend == "sequential" and workload.kind == "overhead-bound":
+        reasons.append(_batching_advice(workload))
+    if chosen.backend == "process" and chosen.chunksize:
+        reasons.append(
+            f"submit work to the process pool in chunks of {chosen.chunksize} tasks "
+            f"(executor.map(..., chunksize={chosen.chunksize})): one message per task would "
+            "cost more than many tasks do"
+        )
     reasons += _other_backends(everything, chosen, baseline)
     if chosen.errors:
         reasons.append(
@@ -105,6 +118,61 @@ def recommend(
         throughput=_throughput(chosen),
         speedup=speedup,
         reasons=reasons,
+        chunksize=chosen.chunksize if chosen.backend == "process" else None,
+    )
+
+
+def _knee(ok: Sequence[Trial], chosen: Trial) -> list[str]:
+    """Why this pool size: the smallest within KNEE_SHARE of the backend's best."""
+    same = [t for t in ok if t.backend == chosen.backend]
+    peak = max(same, key=_throughput)
+    if peak is chosen or len(same) < 2:
+        return []
+    share = _throughput(chosen) / _throughput(peak)
+    return [
+        f"{_workers(chosen.workers)} is the knee for {chosen.backend}: {share:.0%} of its best "
+        f"({peak.key}, {_rate(peak)} tasks/s) with {peak.workers - chosen.workers} fewer workers"
+    ]
+
+
+def _memory(trials: Sequence[Trial], chosen: Trial) -> list[str]:
+    over = [
+        t
+        for t in trials
+        if t.backend == chosen.backend and (t.reason or "").startswith("memory limit")
+    ]
+    if not over:
+        return []
+    smallest = min(over, key=lambda t: t.workers)
+    return [f"{smallest.key} exceeded the memory limit, so larger pools were ruled out"]
+
+
+def _why_not_threads(ok: Sequence[Trial], workload: Workload, baseline: Trial | None) -> list[str]:
+    """For code that holds the GIL: say so with the numbers, threads being the usual guess."""
+    threads = [t for t in ok if t.backend == "thread" and t.workers > 1]
+    if workload.kind != "cpu-bound" or not threads or baseline is None:
+        return []
+    best = max(threads, key=_throughput)
+    parallel = workload.thread_parallelism
+    held = f"; 2 threads kept only {parallel:.2f} cores busy" if parallel is not None else ""
+    return [
+        f"threads do not scale: {best.key} reaches "
+        f"{_throughput(best) / _throughput(baseline):.2f}x sequential; the task holds the "
+        f"GIL{held}"
+    ]
+
+
+def _batching_advice(workload: Workload) -> str:
+    task = workload.task_wall_s or 0.0
+    dispatch = workload.dispatch_s
+    cheapest = min(dispatch.values()) if dispatch else None
+    if cheapest is None or task <= 0:
+        return "tasks are so short that handing them to workers costs more than running them"
+    per_task = max(1, round(BATCH_DISPATCH_SHARE_INV * cheapest / task))
+    return (
+        f"each call takes {task * 1e6:.2g} us but handing a task to a worker costs "
+        f"{cheapest * 1e6:.2g} us or more: keep the loop, or batch at least {per_task:,} calls "
+        f"per task (e.g. a process pool with chunksize={per_task:,}) before adding workers"
     )
 
 

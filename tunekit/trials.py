@@ -90,3 +90,74 @@ def tasks_for(throughput: float, workers: int, batch_s: float) -> int:
     """Tasks per measured batch: about ``batch_s`` at ``throughput``, and enough for all workers."""
     by_time = int(batch_s * throughput)
     return max(MIN_TASKS, MIN_TASKS_PER_WORKER * workers, min(by_time, MAX_TASKS))
+
+
+#: A doubling must gain more than this (or twice the measured spread) to count as scaling.
+MIN_GAIN = 0.05
+
+
+def noise_of(*trials: Trial) -> float:
+    """The gain two measurements must differ by to be told apart: max(5%, 2 x their spread)."""
+    spread = max((t.throughput_spread or 0.0) for t in trials)
+    return max(MIN_GAIN, 2 * spread)
+
+
+def next_step(
+    curve: Sequence[Trial],
+    *,
+    scales: bool,
+    max_workers: int,
+    leader_throughput: float,
+    scaling_limit: int,
+) -> tuple[int | None, str]:
+    """The adaptive sweep's next worker count for one backend, or None and why it stops.
+
+    ``curve`` holds the backend's successful trials. Doubling goes on while each doubling
+    gains more than the noise; then the gap between the last two counts is refined once (the
+    knee lies there). A backend stops early when even perfect scaling up to ``scaling_limit``
+    workers (the free cores, for work that needs a core each) could not reach the leader.
+    """
+    measured = {t.workers: t for t in curve if t.throughput}
+    if not measured:
+        return None, "no successful trial to grow from"
+    if not scales:
+        return None, "runs one task at a time"
+    counts = sorted(measured)
+    best = max(measured.values(), key=lambda t: t.throughput or 0.0)
+    last = counts[-1]
+    previous = counts[-2] if len(counts) > 1 else None
+    growing = previous is None or (
+        last == 2 * previous
+        and _gain(measured[previous], measured[last]) > noise_of(measured[previous], measured[last])
+    )
+    if growing:
+        if last >= max_workers:
+            return None, f"reached --max-workers {max_workers}"
+        potential = (best.throughput or 0.0) * max(scaling_limit, best.workers) / best.workers
+        if potential < leader_throughput * (1 - MIN_GAIN):
+            return None, (
+                f"cannot win: even perfect scaling to {_count(max(scaling_limit, best.workers))} "
+                f"would give {potential:,.0f} tasks/s, below the best so far "
+                f"({leader_throughput:,.0f} tasks/s)"
+            )
+        return min(2 * last, max_workers), ""
+    assert previous is not None
+    low, high = previous, last
+    if high == 2 * low:  # the doubling that stopped paying: the knee is between
+        middle = (low + high) // 2
+        if low < middle < high and middle not in measured:
+            return middle, ""
+    lower = max((c for c in counts if c < high), default=low)
+    gain = _gain(measured[lower], measured[high])
+    return None, (
+        f"stopped growing: x{high} gained {gain:+.0%} over x{lower} "
+        f"(noise {noise_of(measured[lower], measured[high]):.0%})"
+    )
+
+
+def _count(workers: int) -> str:
+    return "1 worker" if workers == 1 else f"{workers} workers"
+
+
+def _gain(before: Trial, after: Trial) -> float:
+    return (after.throughput or 0.0) / (before.throughput or 1.0) - 1

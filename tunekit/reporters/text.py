@@ -77,6 +77,11 @@ class TextReporter:
             )
         for reason in rec.reasons:
             console.print(f"  - {reason}")
+        for lock in rec.locks:
+            console.print(
+                f"  lock {lock['site']} ({lock['kind']}): [bold]{lock['advice']}[/bold] - "
+                f"{lock['reason']}"
+            )
         for note in report.notes:
             console.print(f"[yellow]note:[/yellow] {note}")
         if report.interrupted:
