@@ -25,7 +25,7 @@ def short_sleep(delay: float = 0.002) -> None:
 @pytest.fixture(autouse=True)
 def no_probes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Analyses here test the API around the engine: skip the profiling probes (time)."""
-    monkeypatch.setenv("TUNEKIT_DISABLE_PLUGINS", "nature,pyinstrument,memray")
+    monkeypatch.setenv("TUNEKIT_DISABLE_PLUGINS", "nature,pyinstrument,memray,locks")
 
 
 @dataclass

@@ -86,7 +86,7 @@ def recorder_of(func: object) -> Recorder:
 @pytest.fixture(autouse=True)
 def no_probes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Analyses here test the API around the engine: skip the profiling probes (time)."""
-    monkeypatch.setenv("TUNEKIT_DISABLE_PLUGINS", "nature,pyinstrument,memray")
+    monkeypatch.setenv("TUNEKIT_DISABLE_PLUGINS", "nature,pyinstrument,memray,locks")
 
 
 @pytest.fixture(autouse=True)

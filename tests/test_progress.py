@@ -52,7 +52,7 @@ def test_the_display_names_the_running_trial_and_the_budget_used() -> None:
 @pytest.fixture(autouse=True)
 def no_probes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Analyses here test the API around the engine: skip the profiling probes (time)."""
-    monkeypatch.setenv("TUNEKIT_DISABLE_PLUGINS", "nature,pyinstrument,memray")
+    monkeypatch.setenv("TUNEKIT_DISABLE_PLUGINS", "nature,pyinstrument,memray,locks")
 
 
 def test_disabled_display_is_none() -> None:
