@@ -530,8 +530,8 @@ class _Analysis:
         """Measure each unstable trial once more while budget is left; keep the steadier run."""
         trials = self.report.trials
         for index, trial in enumerate(list(trials)):
-            if not trial.unstable or trial.status != "ok" or trial.throughput is None:
-                continue
+            if trial.reruns or not trial.unstable or trial.status != "ok" or not trial.throughput:
+                continue  # stable, failed, or already measured again (by the sweep or a duel)
             plan = TrialPlan(trial.backend, trial.workers)
             batch_s = min(max(MIN_BATCH_S, trial.wall_s or MIN_BATCH_S), MAX_BATCH_S)
             again = self.measure(plan, batch_s, throughput=trial.throughput)
