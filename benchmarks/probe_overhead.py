@@ -37,7 +37,11 @@ def run_child(tool: str, spec: str, calls: int) -> float:
     from tunekit.target import resolve_callable
 
     func = resolve_callable(spec)
-    func()  # warm-up, outside every tool
+    # Warm-up, outside every tool: a third of the calls, so that the allocator's arenas and
+    # the page tables are grown before timing (the first calls of an allocation-heavy task
+    # run ~2x slower while the process's memory grows).
+    for _ in range(max(1, calls // 3)):
+        func()
 
     def loop() -> None:
         for _ in range(calls):
