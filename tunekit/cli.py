@@ -89,6 +89,72 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     return value
 
 
+class PluginOptionsCommand(click.Command):
+    """A command that also takes the options plugins add (``tunekit_analyze_options``).
+
+    Plugins load only when the command is parsed or its help is shown, never at import. A value
+    given is put in the option's environment variable while the command runs, which is how it
+    reaches the trial processes (see ``tunekit.plugin_options``); the environment is restored
+    afterwards.
+    """
+
+    _META_KEY = "tunekit.plugin_options"
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        """The command's own parameters, then one ``click.Option`` per plugin option."""
+        params = super().get_params(ctx)
+        added = [option for option, _ in self._plugin_options(ctx).values()]
+        if params and params[-1] is self.get_help_option(ctx):  # keep --help last
+            return [*params[:-1], *added, params[-1]]
+        return [*params, *added]
+
+    def _plugin_options(self, ctx: click.Context) -> dict[str, tuple[click.Option, str]]:
+        """Built once per invocation: {parameter name: (option, its environment variable)}."""
+        built: dict[str, tuple[click.Option, str]] | None = ctx.meta.get(self._META_KEY)
+        if built is not None:
+            return built
+        from tunekit.plugins import collect_options, get_plugin_manager
+
+        pm = get_plugin_manager()
+        loading_warnings = len(pm.warnings)  # those the analysis reports itself
+        taken = {opt for param in self.params for opt in param.opts + param.secondary_opts}
+        taken.update(ctx.help_option_names)
+        built = {}
+        for flag, reg in collect_options(pm).items():
+            if flag in taken:
+                pm.warn(
+                    f"option {flag!r} of plugin {reg.plugin!r} ({reg.source}) is a tunekit "
+                    "option already; the plugin's was skipped"
+                )
+                continue
+            name = f"plugin_{flag[2:].replace('-', '_')}"
+            option = click.Option(
+                [flag, name],
+                metavar=reg.item.metavar,
+                help=f"{reg.item.help} (plugin {reg.plugin}; sets {reg.item.env})",
+            )
+            built[name] = (option, reg.item.env)
+        for warning in pm.warnings[loading_warnings:]:
+            click.echo(f"warning: {warning}", err=True)
+        ctx.meta[self._META_KEY] = built
+        return built
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Export the plugin options given to their variables, run, then restore them."""
+        given = {env: ctx.params.pop(name) for name, (_, env) in self._plugin_options(ctx).items()}
+        exported = {env: value for env, value in given.items() if value is not None}
+        previous = {env: os.environ.get(env) for env in exported}
+        try:
+            os.environ.update(exported)
+            return super().invoke(ctx)
+        finally:
+            for env, value in previous.items():
+                if value is None:
+                    os.environ.pop(env, None)
+                else:
+                    os.environ[env] = value
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="tunekit")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
@@ -99,7 +165,7 @@ def cli(debug: bool) -> None:
     """
 
 
-@cli.command()
+@cli.command(cls=PluginOptionsCommand)
 @click.argument("target")
 @click.option(
     "--args",

@@ -14,6 +14,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
+    from tunekit.plugin_options import PluginOption
     from tunekit.probes import Probe
     from tunekit.reporters import Reporter
 
@@ -34,3 +35,8 @@ def tunekit_register_probes(register: Callable[[Probe], None]) -> None:
 @hookspec
 def tunekit_register_reporters(register: Callable[[Reporter], None]) -> None:
     """Register report formats by calling ``register(reporter)`` once per format."""
+
+
+@hookspec
+def tunekit_analyze_options(register: Callable[[PluginOption], None]) -> None:
+    """Add ``tunekit analyze`` options; each value reaches the trials as an environment variable."""

@@ -14,6 +14,7 @@ import pluggy
 from tunekit import hookspecs
 from tunekit.backends import Backend
 from tunekit.errors import PluginError
+from tunekit.plugin_options import PluginOption
 from tunekit.probes import Probe
 from tunekit.reporters import Reporter
 
@@ -118,6 +119,11 @@ def collect_probes(pm: PluginManager) -> dict[str, Registered[Probe]]:
 def collect_reporters(pm: PluginManager) -> dict[str, Registered[Reporter]]:
     """Every report format by name."""
     return _collect(pm, "tunekit_register_reporters", Reporter, "reporter")
+
+
+def collect_options(pm: PluginManager) -> dict[str, Registered[PluginOption]]:
+    """Every ``tunekit analyze`` option that plugins add, by flag; a duplicate is a warning."""
+    return _collect(pm, "tunekit_analyze_options", PluginOption, "option")
 
 
 def _collect(

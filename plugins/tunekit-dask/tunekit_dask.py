@@ -4,7 +4,8 @@ By default every trial starts its own ``LocalCluster`` on 127.0.0.1: ``workers``
 processes, each under a nanny as ``dask worker`` runs them, with ``TUNEKIT_DASK_THREADS``
 threads each (default 1). With ``TUNEKIT_DASK_SCHEDULER=tcp://host:port`` it connects to a
 cluster that is already running and uses ``workers`` of that cluster's workers. Trial processes
-inherit both variables, which is how a setting reaches them.
+inherit both variables, which is how a setting reaches them; the ``tunekit analyze`` options
+``--dask-scheduler`` and ``--dask-threads`` that this plugin adds set them.
 
 ``startup_s`` covers starting the cluster (or connecting to it) and importing the target once in
 every worker. The workers resolve the target themselves from its spec, so only the per-task
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 from tunekit.backends import TaskResult
 from tunekit.backends._calls import blocking_caller
 from tunekit.hookspecs import hookimpl
+from tunekit.plugin_options import PluginOption
 from tunekit.target import Target, TargetSpec, is_coroutine_callable, resolve_callable
 
 if TYPE_CHECKING:
@@ -263,3 +265,25 @@ def _run_chunk(target: str, calls: list[Call]) -> list[TaskResult]:
 def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
     """Register the Dask backend."""
     register(DaskBackend())
+
+
+@hookimpl
+def tunekit_analyze_options(register: Callable[[PluginOption], None]) -> None:
+    """``--dask-scheduler`` and ``--dask-threads``, which set the two variables for the trials."""
+    register(
+        PluginOption(
+            "--dask-scheduler",
+            SCHEDULER_ENV,
+            "Run the dask trials on the cluster of this scheduler (default: a LocalCluster "
+            "per trial).",
+            metavar="tcp://HOST:PORT",
+        )
+    )
+    register(
+        PluginOption(
+            "--dask-threads",
+            THREADS_ENV,
+            "Threads per worker process of the dask LocalCluster (default 1).",
+            metavar="N",
+        )
+    )

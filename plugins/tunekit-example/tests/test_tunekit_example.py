@@ -1,15 +1,18 @@
 """The example plugin, tested the way a plugin author should test theirs.
 
-The backend is checked in-process through a plugin manager into which a fixture registers it
-(and from which it unregisters it). The installed distribution is checked as a user meets it:
-found through its entry point, blocked by name, and measured in a real trial process, which
-finds plugins through entry points only. Needs ``pip install -e plugins/tunekit-example``.
+The backend and the report format are checked in-process, through a plugin manager into which
+a fixture registers the plugin (and from which it unregisters it). The installed distribution is
+checked as a user meets it: found through its entry point, blocked by name, and its backend and
+probe run in a real trial or probe process, which finds plugins through entry points only.
+Needs ``pip install -e plugins/tunekit-example``.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +27,14 @@ except importlib.metadata.PackageNotFoundError:
 import tunekit_example
 
 from tunekit.isolation import run_in_child
-from tunekit.plugins import PluginManager, collect_backends, get_plugin_manager
+from tunekit.models import Latency, Machine, Recommendation, Report, Trial, Workload
+from tunekit.plugins import (
+    PluginManager,
+    collect_backends,
+    collect_probes,
+    collect_reporters,
+    get_plugin_manager,
+)
 from tunekit.target import Call, TargetSpec, load_target
 
 UNDER_TEST = "example-under-test"
@@ -91,3 +101,100 @@ def test_a_real_trial_measures_the_installed_plugin() -> None:
     assert trial is not None
     assert (trial["status"], trial["repeats"], trial["errors"]) == ("ok", 3, 0)
     assert trial["throughput"] > 0
+
+
+CYCLES_PER_CALL = 20
+GARBAGE_TARGET = f"""
+def make_cycles():
+    for _ in range({CYCLES_PER_CALL}):
+        garbage = []
+        garbage.append(garbage)  # a cycle: only the garbage collector frees it
+"""
+
+
+def run_gc_probe(target: str, tmp_path: Path) -> dict[str, object]:
+    """The gc probe in a fresh process, as the analysis runs it: 300 calls."""
+    request = {
+        "mode": "probe",
+        "probe": "gc",
+        "target": TargetSpec(target).to_dict(),
+        "profile_dir": str(tmp_path),
+        "time_s": 0.3,
+        "task_wall_s": 0.001,
+    }
+    outcome = run_in_child(request, timeout_s=60)
+    assert outcome.status == "ok", outcome.reason
+    assert outcome.payload is not None
+    data: dict[str, object] = outcome.payload["data"]["gc"]
+    return data
+
+
+def test_the_gc_probe_counts_the_cycles_each_call_leaves(tmp_path: Path) -> None:
+    # GIVEN a target that leaves 20 reference cycles per call
+    module = tmp_path / "garbage_target.py"
+    module.write_text(textwrap.dedent(GARBAGE_TARGET))
+    # WHEN the installed gc probe measures it in its own process
+    data = run_gc_probe(f"{module}:make_cycles", tmp_path)
+    # THEN it ran 300 calls, and the collectors ran and freed about 20 objects per call (fewer
+    # than 700, gen 0's threshold, may be left uncollected at the end)
+    assert data["calls"] == 300
+    generations = data["generations"]
+    assert isinstance(generations, list) and len(generations) == 3
+    collected = sum(g["collected_per_call"] for g in generations)
+    assert CYCLES_PER_CALL - 700 / 300 <= collected <= CYCLES_PER_CALL + 1
+    assert generations[0]["collections_per_call"] > 0
+
+
+def test_the_gc_probe_finds_no_garbage_where_there_is_none(tmp_path: Path) -> None:
+    data = run_gc_probe("tunekit.examples:cpu_bound", tmp_path)
+    generations = data["generations"]
+    assert isinstance(generations, list)
+    assert sum(g["collected_per_call"] for g in generations) < 1
+
+
+def test_the_probe_and_the_reporter_are_registered_by_the_installed_plugin() -> None:
+    pm = get_plugin_manager(disabled=[])
+    assert collect_probes(pm)["gc"].source == f"tunekit-example {DIST.version}"
+    assert collect_reporters(pm)["markdown"].source == f"tunekit-example {DIST.version}"
+
+
+def synthetic() -> Report:
+    return Report(
+        target="m:f",
+        machine=Machine(cpus=2, python="3.11.7", platform="linux-x86_64"),
+        workload=Workload(is_coroutine=False, task_wall_s=0.01, task_cpu_s=0.001),
+        trials=[
+            Trial(
+                backend="thread",
+                workers=4,
+                status="ok",
+                tasks=40,
+                repeats=3,
+                throughput=1390.0,
+                latency_s=Latency(0.01, 0.012, 0.02),
+            ),
+            Trial(backend="process", workers=1, status="skipped", reason="cannot pickle"),
+        ],
+        recommendation=Recommendation("thread", 4, 1390.0, 3.9, ["because"]),
+    )
+
+
+def test_the_markdown_report_summarizes_the_recommendation_and_the_ok_trials(
+    plugin_manager: PluginManager,
+) -> None:
+    reporter = collect_reporters(plugin_manager)["markdown"].item
+    assert reporter.file_extension == ".md"
+    assert reporter.render(synthetic()) == (
+        "# tunekit: `m:f`\n"
+        "\n"
+        "**Recommendation:** `thread` with 4 workers\n"
+        "\n"
+        "| backend | workers | tasks/s | p50 latency |\n"
+        "|---|---:|---:|---:|\n"
+        "| thread | 4 | 1,390 | 10 ms |\n"
+    )
+
+
+def test_the_installed_markdown_format_is_what_report_render_finds() -> None:
+    report = synthetic()
+    assert report.render("markdown") == tunekit_example.MarkdownReporter().render(report)
