@@ -96,6 +96,12 @@ ASLEEP = {"hold_cpu_s": 0.001, "hold_cpu_wall_s": 0.1}
             {"site": SITE, "acquisitions": 3}, None, {}, "keep",
             "neither contended nor costly", id="missing-fields",
         ),
+        pytest.param(
+            counts(acquisitions=200_000, contended=150_000, hold_s=0.4, hold_cpu_s=0.04,
+                   hold_cpu_wall_s=0.04, wait_s=3.0, acquire_s=0.0),
+            "cpu-bound", {}, "merge", "hand this lock back and forth per item",
+            id="contended-per-item-lock-in-gil-bound-code",
+        ),
         # --- shrink ---
         pytest.param(
             counts(**HOT, **ASLEEP), "io-bound", {}, "shrink", "waits", id="held-across-a-wait",

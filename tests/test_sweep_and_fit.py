@@ -51,6 +51,8 @@ def step(
         ([t(1, 100)], 1000.0, 2, None),
         # ... but with room to scale it goes on
         ([t(1, 100)], 1000.0, 16, 2),
+        # work that needs a core each stops at the free cores
+        ([t(1, 100), t(2, 190)], None, 2, None),
     ],
 )
 def test_next_step(

@@ -59,6 +59,8 @@ DEFAULT_REPEATS = 3
 #: Each measured batch should last at least this long (pyperf and timeit aim for 0.1-0.2 s):
 #: shorter batches measure the clock and the scheduler more than the work.
 MIN_BATCH_S = 0.2
+#: The adaptive sweep's batches stay this short: it finishes early rather than fill the budget.
+ADAPTIVE_MAX_BATCH_S = 0.4
 #: ... but when the budget is nearly spent a trial may use batches down to this long.
 SHORTEST_BATCH_S = 0.02
 #: ... and at most this long: longer batches add no precision, only time.
@@ -401,7 +403,8 @@ class _Analysis:
                     del active[name]
                     continue
                 share = self.left() / max(2, 2 * len(active))
-                trial = self.measure(plan, self.clamp_batch(share))
+                batch_s = min(self.clamp_batch(share), ADAPTIVE_MAX_BATCH_S)
+                trial = self.measure(plan, batch_s)
                 report.trials.append(trial)
                 if trial.status == "skipped":  # out of budget
                     self.stops[name] = trial.reason or "out of budget"

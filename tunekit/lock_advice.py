@@ -37,6 +37,9 @@ LONG_HOLD_S = 0.005
 #: Acquisitions whose own cost (uninstrumented) is this share of the run's CPU time are worth
 #: batching: the 5% recommend.py treats as the smallest real difference (MIN_NOISE).
 MERGE_COST_SHARE = 0.05
+#: A contended lock held this briefly guards one item, not a unit of work: 100x an
+#: uncontended take (~0.1 us), so taking and handing it over costs more than the work inside.
+FINE_HOLD_S = 10e-6
 #: One uncontended acquire+release when the probe did not measure it: ``with lock:`` ~200 ns
 #: on the reference machine (DESIGN.md; the lock probe measures it, ~120 ns).
 UNCONTENDED_ACQUIRE_S = 200e-9
@@ -177,6 +180,12 @@ def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:
         return "merge", (
             f"{taken}, {mean}: taking it costs about {cost_share:.0%} of the run's CPU time"
             f"{contention}. Take it once per batch of items rather than once per item"
+        )
+    if contended and mean_hold < FINE_HOLD_S:
+        return "merge", (
+            f"{waited}, for holds of only {mean}: threads hand this lock back and forth per "
+            f"item (taken {acquisitions} times). Take it once per batch of items, so each "
+            "hand-off buys real work"
         )
     if contended or hot:
         pressure = waited if contended else held

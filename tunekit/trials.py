@@ -133,6 +133,11 @@ def next_step(
     if growing:
         if last >= max_workers:
             return None, f"reached --max-workers {max_workers}"
+        if last >= scaling_limit < max_workers:
+            return None, (
+                f"reached the {_count(scaling_limit)} the free cores allow for work that "
+                "needs a core each: larger pools would only oversubscribe them"
+            )
         potential = (best.throughput or 0.0) * max(scaling_limit, best.workers) / best.workers
         if potential < leader_throughput * (1 - MIN_GAIN):
             return None, (
