@@ -2,7 +2,10 @@
 
 For each workload of ``benchmarks/workloads.py`` this runs two analyses in the same run, over
 the same backends and worker counts: the adaptive sweep (``--budget``) and the grid, every
-backend at every size 1, 2, 4... max_workers, with a budget computed to measure all of them.
+backend at every size 1, 2, 4... max_workers, with 1.5 s per configuration and 10 s besides
+(``--grid-seconds``): the standard grid. If it skipped configurations for lack of budget, the
+grid is run again with 1.5x that (up to twice) so that the throughput reference is exhaustive;
+the time ratio stays that of the standard grid, since a grid fills whatever budget it gets.
 Their order alternates between workloads (adaptive first for the 1st, 3rd...; grid first for
 the 2nd, 4th...), so drift on the machine does not favour one. Printed per workload:
 
@@ -12,7 +15,7 @@ the 2nd, 4th...), so drift on the machine does not favour one. Printed per workl
   linearly between the two grid sizes around it);
 - pool size / knee: the knee is the smallest worker count of the grid's best backend within
   5 % of that backend's best throughput;
-- time ratio: the adaptive analysis's elapsed time / the grid's;
+- time ratio: the adaptive analysis's elapsed time / the standard grid's;
 - the workload's kind, from the adaptive analysis;
 - for the lock workloads, the adaptive recommendation's lock advice per site, judged right
   when it names the line that creates the lock or enters it (``-``: no lock advice).
@@ -26,7 +29,8 @@ the two lock workloads) at >= 0.95 of the grid's best, pool size <= 2x the knee,
                                   [--grid-seconds 1.5] [--max-workers 32] [--probe NAME ...]
                                   [--backends sequential,thread,...] [--json PATH]
 
-The full run takes about 9 x (30 s + 56.5 s): 13 minutes; --quick about 35 s per workload.
+The full run takes 13 to 20 minutes (9 x (30 s + 56.5 s), plus the grids run again); --quick
+about 35 s per workload. ``--reports DIR`` keeps every analysis's JSON report.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import math
 import multiprocessing
 import os
 import signal
@@ -48,7 +53,7 @@ from typing import Any
 import workloads  # benchmarks/ is on sys.path when this script runs
 
 from tunekit.analysis import BUSY_BELOW, AnalysisConfig, run_analysis
-from tunekit.errors import Terminated
+from tunekit.errors import Terminated, TunekitError
 from tunekit.models import Report, Trial
 from tunekit.plugins import collect_backends, get_plugin_manager
 from tunekit.recommend import usable
@@ -67,6 +72,12 @@ KNEE_SHARE = 0.95
 FAILED = ("failed", "timeout")
 #: Seconds of a grid analysis outside its trials: free-core checks, calibration, probes.
 GRID_FIXED_S = 10.0
+#: A grid that skipped configurations for budget is run again with this much more budget,
+#: at most GRID_RETRIES times: trials overrun their share of the budget (a batch sized for a
+#: 1.5x gain over the previous pool lasts 1.5x longer when the pool gains nothing), and the
+#: last ones, or large pools of slow tasks, no longer fit.
+GRID_GROWTH = 1.5
+GRID_RETRIES = 2
 #: Lock workloads: the module-level name of their lock and the advice words that are right.
 LOCK_ADVICE = {
     "coarse_lock": ("_COARSE_LOCK", ("shrink", "split")),
@@ -83,6 +94,8 @@ class Settings:
     max_workers: int
     backends: list[str]
     probes: list[str] | None
+    #: Folder to save every analysis's JSON report in, or None.
+    reports: str | None = None
     service_limit: int = workloads.SERVICE_LIMIT
     service_delay_s: float = workloads.SERVICE_DELAY_S
 
@@ -102,14 +115,20 @@ class Row:
     #: grid sizes around it; "missing": the grid has no usable measurement of that backend.
     ratio_source: str
     adaptive_s: float
+    #: Elapsed time and budget of the standard grid (the time ratio's denominator).
     grid_s: float
     grid_budget_s: float
+    #: Budget of the grid whose throughputs are the reference: the standard grid's, unless
+    #: that one skipped configurations for budget and was run again.
+    reference_budget_s: float
     adaptive_first: bool
     #: Free cores (``machine.capacity_cores``) when the adaptive and the grid analyses began.
     adaptive_free_cores: float | None = None
     grid_free_cores: float | None = None
-    #: Grid configurations skipped for lack of budget (the grid was then not exhaustive).
+    #: Configurations the reference grid skipped for lack of budget (it was not exhaustive).
     grid_skipped: list[str] = field(default_factory=list)
+    #: Grid runs that skipped configurations and were run again: budget and what they skipped.
+    grid_retries: list[str] = field(default_factory=list)
     #: Adaptive configurations skipped for lack of budget (a reason for a poor choice).
     adaptive_skipped: list[str] = field(default_factory=list)
     #: Grid configurations that failed or timed out, with the reason.
@@ -175,24 +194,21 @@ def running_service(limit: int, delay_s: float) -> Iterator[int]:
 # --- the analyses --------------------------------------------------------------------------
 
 
-def count_configs(backends: Sequence[str], max_workers: int) -> int:
-    """Configurations in the grid: every size for backends that scale, size 1 for the rest."""
+def grid_budget(settings: Settings) -> tuple[float, int]:
+    """The grid's first budget, and its number of configurations: every size for backends
+    that scale, size 1 for the others."""
     registered = collect_backends(get_plugin_manager())
-    sizes = len(worker_counts(max_workers))
-    return sum(sizes if registered[name].item.scales else 1 for name in backends)
+    sizes = len(worker_counts(settings.max_workers))
+    configs = sum(sizes if registered[name].item.scales else 1 for name in settings.backends)
+    return GRID_FIXED_S + configs * settings.grid_seconds_per_config, configs
 
 
-def analyze(workload: str, sweep: str, budget_s: float, settings: Settings) -> Report:
-    """One analysis of ``workload``; Ctrl-C or SIGTERM during it stop the whole benchmark."""
-    config = AnalysisConfig(
-        target=f"{WORKLOADS_FILE}:{workload}",
-        backends=settings.backends,
-        max_workers=settings.max_workers,
-        budget=budget_s,
-        probes=settings.probes,
-        sweep=sweep,
-    )
-    report = run_analysis(config)
+def target(workload: str) -> str:
+    return f"{WORKLOADS_FILE}:{workload}"
+
+
+def finished(report: Report) -> Report:
+    """``report``, unless Ctrl-C or SIGTERM stopped its analysis: then stop the benchmark."""
     if report.interrupted == "SIGTERM":
         raise Terminated()
     if report.interrupted is not None:
@@ -200,12 +216,67 @@ def analyze(workload: str, sweep: str, budget_s: float, settings: Settings) -> R
     return report
 
 
+def analyze(
+    workload: str, sweep: str, budget_s: float, settings: Settings, name: str | None = None
+) -> Report:
+    """One analysis of ``workload``, its report saved as ``WORKLOAD.NAME.json`` with
+    ``--reports`` (NAME: ``sweep`` by default); Ctrl-C or SIGTERM stop the whole benchmark."""
+    config = AnalysisConfig(
+        target=target(workload),
+        backends=settings.backends,
+        max_workers=settings.max_workers,
+        budget=budget_s,
+        probes=settings.probes,
+        sweep=sweep,
+    )
+    report = finished(run_analysis(config))
+    if settings.reports is not None:
+        Path(settings.reports, f"{workload}.{name or sweep}.json").write_text(report.to_json())
+    return report
+
+
+def measure(
+    label: str, workload: str, adaptive_first: bool, settings: Settings
+) -> tuple[Row, Report]:
+    """Both analyses of ``workload``, in the order given; its row, and the first report."""
+    adaptive: Report | None = None
+    grids: list[Report] = []
+    for sweep in ("adaptive", "grid") if adaptive_first else ("grid", "adaptive"):
+        if sweep == "adaptive":
+            print(f"{label}: adaptive (budget {settings.budget_s:g} s)", file=sys.stderr)
+            adaptive = analyze(workload, sweep, settings.budget_s, settings)
+        else:
+            grids = exhaustive_grid(label, workload, settings)
+    assert adaptive is not None
+    row = compare(workload, adaptive, grids[0], grids[-1], adaptive_first)
+    row.grid_retries = [
+        f"{grid.budget_s or 0:.1f} s skipped {', '.join(_skipped_for_budget(grid))}"
+        for grid in grids[:-1]
+    ]
+    return row, adaptive if adaptive_first else grids[0]
+
+
+def exhaustive_grid(label: str, workload: str, settings: Settings) -> list[Report]:
+    """The standard grid and, while the last run skipped configurations for lack of budget,
+    runs with ``GRID_GROWTH`` times more (at most ``GRID_RETRIES``)."""
+    budget, _ = grid_budget(settings)
+    grids: list[Report] = []
+    while True:
+        sweep = "grid" if not grids else f"grid-retry{len(grids)}"
+        print(f"{label}: {sweep} (budget {budget:.1f} s)", file=sys.stderr)
+        grids.append(analyze(workload, "grid", budget, settings, name=sweep))
+        if not _skipped_for_budget(grids[-1]) or len(grids) > GRID_RETRIES:
+            return grids
+        budget *= GRID_GROWTH
+
+
 def compare(
-    workload: str, adaptive: Report, grid: Report, grid_budget_s: float, adaptive_first: bool
+    workload: str, adaptive: Report, standard: Report, reference: Report, adaptive_first: bool
 ) -> Row:
-    """The row for one workload, from its adaptive and grid reports."""
+    """The row for one workload: the adaptive analysis against the ``reference`` grid's
+    throughputs and the ``standard`` grid's time (the same report unless it was run again)."""
     rec = adaptive.recommendation
-    measured = [t for t in grid.trials if usable(t)]
+    measured = [t for t in reference.trials if usable(t)]
     best = max(measured, key=_throughput, default=None)
     knee = None
     if best is not None:
@@ -226,15 +297,16 @@ def compare(
         throughput_ratio=ratio,
         ratio_source=source,
         adaptive_s=adaptive.elapsed_s or 0.0,
-        grid_s=grid.elapsed_s or 0.0,
-        grid_budget_s=grid_budget_s,
+        grid_s=standard.elapsed_s or 0.0,
+        grid_budget_s=standard.budget_s or 0.0,
+        reference_budget_s=reference.budget_s or 0.0,
         adaptive_first=adaptive_first,
         adaptive_free_cores=adaptive.machine.capacity_cores,
-        grid_free_cores=grid.machine.capacity_cores,
-        grid_skipped=_skipped_for_budget(grid),
+        grid_free_cores=reference.machine.capacity_cores,
+        grid_skipped=_skipped_for_budget(reference),
         adaptive_skipped=_skipped_for_budget(adaptive),
         grid_failed=[
-            f"{t.key}: {t.status} ({t.reason})" for t in grid.trials if t.status in FAILED
+            f"{t.key}: {t.status} ({t.reason})" for t in reference.trials if t.status in FAILED
         ],
         locks=[dict(lock) for lock in rec.locks],
     )
@@ -353,12 +425,14 @@ def format_row(row: Row) -> list[str]:
     ratio = "-"
     if row.throughput_ratio is not None:
         approx = "~" if row.ratio_source == "interpolated" else ""
-        ratio = f"{approx}{row.throughput_ratio:.2f} {_mark(checks['throughput'])}"
+        shown = math.floor(row.throughput_ratio * 100) / 100  # 0.949 shows as 0.94, not 0.95
+        ratio = f"{approx}{shown:.2f} {_mark(checks['throughput'])}"
     pool = "-"
     if row.pool_size is not None and row.knee is not None:
         pool = f"{row.pool_size}/{row.knee} {_mark(checks['pool'])}"
     seconds = f"{row.adaptive_s:.1f}/{row.grid_s:.1f} s"
-    time = f"{seconds} = {row.time_ratio:.2f} {_mark(checks['time'])}"
+    shown = math.ceil(row.time_ratio * 100) / 100
+    time = f"{seconds} = {shown:.2f} {_mark(checks['time'])}"
     locks = "-"
     if row.locks:
         locks = ", ".join(describe_lock(entry) for entry in row.locks)
@@ -388,11 +462,18 @@ def print_table(rows: Sequence[Row]) -> None:
             "".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
         )
     for row in rows:
+        for retry in row.grid_retries:
+            print(f"note: {row.workload}: the grid with {retry} for budget")
+        if row.grid_retries and not row.grid_skipped:
+            print(
+                f"note: {row.workload}: throughputs are from the grid with "
+                f"{row.reference_budget_s:.1f} s; the time ratio is the standard grid's"
+            )
         if row.grid_skipped:
             print(
                 f"note: {row.workload}: the grid skipped {len(row.grid_skipped)} configurations "
-                f"for budget ({', '.join(row.grid_skipped)}): it was not exhaustive; "
-                "raise --grid-seconds"
+                f"for budget ({', '.join(row.grid_skipped)}) even with "
+                f"{row.reference_budget_s:.1f} s: it was not exhaustive; raise --grid-seconds"
             )
         if row.adaptive_skipped:
             print(
@@ -459,15 +540,15 @@ def print_summary(totals: dict[str, Any]) -> None:
         )
 
 
-def header(report: Report, settings: Settings, grid_budget_s: float) -> str:
+def header(report: Report, settings: Settings, configs: int) -> str:
     machine = report.machine
     return (
         f"tunekit accuracy: {machine.cpus} CPUs, Python {machine.python}, {machine.platform}\n"
         f"backends {', '.join(settings.backends)}; max_workers {settings.max_workers}; "
-        f"adaptive budget {settings.budget_s:g} s; grid budget {grid_budget_s:g} s "
-        f"({settings.grid_seconds_per_config:g} s per configuration + {GRID_FIXED_S:g} s); "
-        f"service: {settings.service_limit} requests at once, "
-        f"{settings.service_delay_s * 1000:g} ms each"
+        f"adaptive budget {settings.budget_s:g} s; standard grid budget {GRID_FIXED_S:g} s + "
+        f"{configs} configurations x {settings.grid_seconds_per_config:g} s (run again with "
+        f"x{GRID_GROWTH:g} if it skipped some); service: {settings.service_limit} requests at "
+        f"once, {settings.service_delay_s * 1000:g} ms each"
     )
 
 
@@ -505,12 +586,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="small budgets: a smoke run")
     parser.add_argument("--json", type=Path, help="also write the table as JSON to this file")
+    parser.add_argument(
+        "--reports",
+        type=Path,
+        help="save every analysis's report in this folder (WORKLOAD.adaptive.json, ...)",
+    )
     options = parser.parse_args(argv)
     chosen = [name.strip() for name in options.workloads.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in workloads.WORKLOADS]
     if unknown or not chosen:
         parser.error(f"unknown workload {unknown[0] if unknown else '(none)'!r}")
     options.workloads = chosen
+    if options.json is not None and not options.json.parent.is_dir():
+        parser.error(f"--json: no folder {options.json.parent}")
+    if options.reports is not None:
+        options.reports.mkdir(parents=True, exist_ok=True)
     options.backends = [name.strip() for name in options.backends.split(",") if name.strip()]
     registered = collect_backends(get_plugin_manager())
     missing = [name for name in options.backends if name not in registered]
@@ -532,9 +622,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_workers=options.max_workers or (4 if quick else 32),
         backends=options.backends,
         probes=options.probes,
+        reports=str(options.reports) if options.reports is not None else None,
     )
-    configs = count_configs(settings.backends, settings.max_workers)
-    grid_budget_s = GRID_FIXED_S + configs * settings.grid_seconds_per_config
+    _, configs = grid_budget(settings)
     rows: list[Row] = []
     first: Report | None = None
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
@@ -542,44 +632,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         with running_service(settings.service_limit, settings.service_delay_s) as port:
             os.environ[workloads.PORT_ENV] = str(port)  # trial processes inherit it
             for number, workload in enumerate(options.workloads, start=1):
-                adaptive_first = number % 2 == 1
-                order = ("adaptive", "grid") if adaptive_first else ("grid", "adaptive")
-                reports: dict[str, Report] = {}
-                for sweep in order:
-                    budget = settings.budget_s if sweep == "adaptive" else grid_budget_s
-                    print(
-                        f"[{number}/{len(options.workloads)}] {workload}: {sweep} "
-                        f"(budget {budget:g} s)",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-                    reports[sweep] = analyze(workload, sweep, budget, settings)
-                    first = first or reports[sweep]
-                rows.append(
-                    compare(
-                        workload,
-                        reports["adaptive"],
-                        reports["grid"],
-                        grid_budget_s,
-                        adaptive_first,
-                    )
-                )
+                label = f"[{number}/{len(options.workloads)}] {workload}"
+                # Odd workloads run the adaptive analysis first, even ones the grid.
+                row, report = measure(label, workload, number % 2 == 1, settings)
+                rows.append(row)
+                first = first or report
     except (KeyboardInterrupt, Terminated) as exc:
         print("interrupted: the workloads finished so far:", file=sys.stderr)
         if rows:
             print_table(rows)
         return 143 if isinstance(exc, Terminated) else 130
+    except (RuntimeError, TunekitError) as exc:  # the service did not start, a bad target
+        print(f"accuracy: error: {exc}", file=sys.stderr)
+        return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
         os.environ.pop(workloads.PORT_ENV, None)
     assert first is not None
-    print(header(first, settings, grid_budget_s))
+    print(header(first, settings, configs))
     print_table(rows)
     totals = summary(rows, first.machine.cpus)
     print_summary(totals)
     if options.json is not None:
         document = {
-            "settings": {**asdict(settings), "grid_budget_s": grid_budget_s, "configs": configs},
+            "settings": {**asdict(settings), "configs": configs},
             "machine": asdict(first.machine),
             "rows": [row.to_dict() for row in rows],
             "summary": totals,

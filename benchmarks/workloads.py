@@ -1,8 +1,7 @@
 """Workloads of known behaviour for the accuracy benchmark (``benchmarks/accuracy.py``).
 
 Each is a target of its own (``benchmarks/workloads.py:cpu_bound``), called with no arguments,
-and takes 1-20 ms per call except ``tiny`` (sub-microsecond) and ``memory_heavy`` (touching
-100 MiB costs about 45 ms in page faults on a 2-core machine). The two service clients need
+and takes 1-20 ms per call except ``tiny`` (sub-microsecond). The two service clients need
 the loopback service of ``serve``, whose port they read from ``TUNEKIT_BENCH_PORT``: it serves
 at most ``SERVICE_LIMIT`` requests at once, so their right pool size is about that.
 
@@ -122,13 +121,15 @@ def fine_lock() -> int:
     return _fine_totals["items"]
 
 
-#: Bytes ``memory_heavy`` allocates and touches per call.
-MEMORY_BYTES = 100 * 2**20
+#: Bytes ``memory_heavy`` allocates and touches per call. Page faults cost about 0.45 ms per
+#: MiB on a 2-core machine: 100 MiB took 46 ms a call, and the grid could not fit its pools
+#: of 16 and 32 even with 127 s; 40 MiB takes about 19 ms.
+MEMORY_BYTES = 40 * 2**20
 _PAGE = 4096
 
 
 def memory_heavy() -> int:
-    """Allocates 100 MiB and writes one byte per page, so all of it becomes resident."""
+    """Allocates 40 MiB and writes one byte per page, so all of it becomes resident."""
     block = bytearray(MEMORY_BYTES)
     block[::_PAGE] = b"\x01" * (MEMORY_BYTES // _PAGE)
     return len(block)
