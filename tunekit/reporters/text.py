@@ -100,7 +100,7 @@ def machine_lines(report: Report) -> list[str]:
     machine = report.machine
     if machine.capacity_cores is None:
         return []
-    text = f"free cores: {machine.capacity_cores:.1f} of {machine.cpus} before the sweep"
+    text = f"free cores: {machine.capacity_cores:.1f} of {machine.cpus} at the start"
     if machine.capacity_after_cores is not None:
         text += f", {machine.capacity_after_cores:.1f} after"
     if machine.load_average is not None:
