@@ -21,7 +21,7 @@ import tunekit
 from tunekit.isolation import run_in_child
 from tunekit.lock_advice import advise_from_probe
 from tunekit.probes import locks
-from tunekit.probes.locks import InstrumentedLock, Registry, origin_of
+from tunekit.probes.locks import InstrumentedLock, Registry, _Counts, origin_of
 from tunekit.target import TargetSpec
 
 from . import lock_targets
@@ -127,11 +127,11 @@ def test_an_asyncio_lock_held_across_an_await_is_shrink(tmp_path: Path) -> None:
 
 
 def blocked_in_acquire(thread: threading.Thread, lock: InstrumentedLock) -> bool:
-    """Whether ``thread`` has failed its try and waits on the raw lock inside ``acquire``."""
-    source, first = inspect.getsourcelines(InstrumentedLock.acquire)
+    """Whether ``thread`` has failed its try and waits on the raw lock (in ``_take``)."""
+    source, first = inspect.getsourcelines(_Counts._take)
     [offset] = [i for i, line in enumerate(source) if "lock.acquire(True, timeout)" in line]
     frame = sys._current_frames().get(thread.ident or -1)
-    code = InstrumentedLock.acquire.__code__
+    code = _Counts._take.__code__
     return frame is not None and frame.f_code is code and frame.f_lineno == first + offset
 
 

@@ -37,6 +37,9 @@ LONG_HOLD_S = 0.005
 #: Acquisitions whose own cost (uninstrumented) is this share of the run's CPU time are worth
 #: batching: the 5% recommend.py treats as the smallest real difference (MIN_NOISE).
 MERGE_COST_SHARE = 0.05
+#: Holds shorter than this are too short for their CPU share to mean anything: reading the
+#: thread CPU clock costs ~0.45 us here, so a hold must last ~40x that for 2 reads to be <3%.
+MIN_SAMPLED_HOLD_S = 20e-6
 #: A contended lock held this briefly guards one item, not a unit of work: 100x an
 #: uncontended take (~0.1 us), so taking and handing it over costs more than the work inside.
 FINE_HOLD_S = 10e-6
@@ -155,7 +158,8 @@ def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:
     )
     mean = f"{format_seconds(mean_hold)} a hold"
     hot = utilization >= HOT_UTILIZATION or wait_share >= COSTLY_WAIT_SHARE
-    if hot and cpu_fraction is not None and cpu_fraction <= BLOCKING_HOLD_CPU:
+    measurable = mean_hold >= MIN_SAMPLED_HOLD_S
+    if hot and measurable and cpu_fraction is not None and cpu_fraction <= BLOCKING_HOLD_CPU:
         return "shrink", (
             f"{held}, but the holder computed only {cpu_fraction:.0%} of that time: it waits "
             f"(sleep, I/O, another lock) inside the critical section; {waited}. Do the "

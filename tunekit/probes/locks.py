@@ -127,6 +127,26 @@ class _Counts:
         for name in _Counts.__slots__:
             setattr(self, name, 0)
 
+    def _take(self, lock: Any, blocking: bool, timeout: float) -> bool:
+        """Acquire ``lock``; a failed non-blocking try first marks the acquisition contended
+        and its wait is timed."""
+        if lock.acquire(False):
+            return True
+        if not blocking:
+            if timeout != -1:
+                raise ValueError("can't specify a timeout for a non-blocking call")
+            self._failed += 1
+            return False
+        start = perf_counter()
+        if not lock.acquire(True, timeout):
+            self._failed += 1
+            return False
+        waited = perf_counter() - start
+        self._contended += 1
+        self._wait_s += waited
+        self._wait_max_s = max(self._wait_max_s, waited)
+        return True
+
 
 class Site:
     """Every lock made at one line: the live ones, and the totals of those already freed."""
@@ -269,21 +289,8 @@ class InstrumentedLock(_Counts):
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire; a failed non-blocking try first marks the acquisition contended."""
-        lock = self._lock
-        if not lock.acquire(False):
-            if not blocking:
-                if timeout != -1:
-                    raise ValueError("can't specify a timeout for a non-blocking call")
-                self._failed += 1
-                return False
-            start = perf_counter()
-            if not lock.acquire(True, timeout):
-                self._failed += 1
-                return False
-            waited = perf_counter() - start
-            self._contended += 1
-            self._wait_s += waited
-            self._wait_max_s = max(self._wait_max_s, waited)
+        if not self._take(self._lock, blocking, timeout):
+            return False
         self._c0 = -1.0 if self._acquisitions & _SAMPLE_MASK else thread_time()
         self._acquisitions += 1
         self._owner = get_ident()
@@ -347,21 +354,8 @@ class InstrumentedRLock(_Counts):
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire (again, if this thread holds it); contended as for ``InstrumentedLock``."""
-        lock = self._lock
-        if not lock.acquire(False):
-            if not blocking:
-                if timeout != -1:
-                    raise ValueError("can't specify a timeout for a non-blocking call")
-                self._failed += 1
-                return False
-            start = perf_counter()
-            if not lock.acquire(True, timeout):
-                self._failed += 1
-                return False
-            waited = perf_counter() - start
-            self._contended += 1
-            self._wait_s += waited
-            self._wait_max_s = max(self._wait_max_s, waited)
+        if not self._take(self._lock, blocking, timeout):
+            return False
         self._depth += 1  # only the owner gets here
         if self._depth == 1:
             self._c0 = -1.0 if self._acquisitions & _SAMPLE_MASK else thread_time()
