@@ -65,7 +65,8 @@ class ProcessBatches:
         """Run ``calls`` on the pool; ``chunksize`` is recorded for the report."""
         self.chunksize = self.choose_chunksize(len(calls))
         results = list(self.pool.map(_run_call, calls, chunksize=self.chunksize))
-        self._task_s = fmean(r.latency_s for r in results) if results else self._task_s
+        if self._task_s is None and results:  # once, from the warm-up: batches after it are timed
+            self._task_s = fmean(r.latency_s for r in results)
         return results
 
     def choose_chunksize(self, n_calls: int) -> int:
