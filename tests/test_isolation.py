@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tunekit.analysis import AnalysisConfig, run_analysis
-from tunekit.isolation import run_in_child
+from tunekit.isolation import fork_server, run_in_child
 from tunekit.target import TargetSpec
 
 from .conftest import target
+
+
+@pytest.fixture(autouse=True, params=["fresh", "forked"])
+def start(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every isolation test runs twice: children as fresh interpreters, and forked from the
+    zygote of ``fork_server`` (as in an analysis)."""
+    if request.param == "fresh":
+        yield request.param
+        return
+    with fork_server():
+        yield request.param
 
 
 def gone(pid: int, within_s: float = 5.0) -> bool:
@@ -100,6 +114,7 @@ def test_crashing_and_hanging_trials_do_not_stop_the_analysis(tmp_path: Path) ->
             backends=["sequential", "thread"],
             max_workers=2,
             budget=20,
+            sweep="grid",  # thread x1 too, which the adaptive sweep skips
         )
     )
     # THEN the crashing trial is recorded as failed with its reason and the others are measured
@@ -118,3 +133,32 @@ def test_a_successful_child_returns_its_trial() -> None:
     assert outcome.payload["status"] == "ok"
     assert outcome.payload["tasks"] == 4
     assert outcome.payload["repeats"] == 3
+
+
+def test_forked_children_come_from_one_zygote_that_is_reaped_after(start: str) -> None:
+    if start == "fresh":
+        pytest.skip("about the zygote")
+    ours = psutil.Process()
+    (zygote,) = ours.children()
+    outcomes = [run_in_child(trial_request("add"), timeout_s=30) for _ in range(3)]
+    assert [o.status for o in outcomes] == ["ok"] * 3
+    assert ours.children() == [zygote]  # the children were the zygote's, and are reaped
+
+
+def test_the_zygote_is_gone_when_the_block_ends(start: str) -> None:
+    if start == "forked":
+        pytest.skip("starts its own zygote")
+    with fork_server():
+        (zygote,) = psutil.Process().children()
+        assert run_in_child(trial_request("add"), timeout_s=30).status == "ok"
+    assert gone(zygote.pid)
+
+
+def test_a_dead_zygote_falls_back_to_fresh_interpreters(start: str) -> None:
+    if start == "forked":
+        pytest.skip("starts its own zygote")
+    with fork_server():
+        (zygote,) = psutil.Process().children()
+        os.kill(zygote.pid, 9)
+        assert gone(zygote.pid)
+        assert run_in_child(trial_request("add"), timeout_s=30).status == "ok"

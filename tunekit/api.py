@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from tunekit.models import Report
 
 #: Name of the worker module: code running under it is being measured, not measuring.
-WORKER_MODULE = "tunekit.worker"
+#: The main modules of tunekit's children: fresh workers, and those forked from the zygote.
+CHILD_MAIN_MODULES = ("tunekit.worker", "tunekit.zygote")
 
 
 class NotFindableError(TargetError):
@@ -40,7 +41,7 @@ def in_tunekit_worker() -> bool:
     """True inside a tunekit trial process and the pool processes it starts."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
-    return getattr(spec, "name", None) == WORKER_MODULE
+    return getattr(spec, "name", None) in CHILD_MAIN_MODULES
 
 
 def analyze(

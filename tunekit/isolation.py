@@ -1,8 +1,10 @@
-"""The parent side of isolated trials: one fresh interpreter per request, always reaped.
+"""The parent side of isolated trials: one fresh process per request, always reaped.
 
-Every child runs ``python -m tunekit.worker`` in its own session (process group), with a
-timeout. Whatever happens (success, crash, hang, Ctrl-C, SIGTERM), the child and everything it
-started in its group are killed and reaped before ``run_in_child`` returns or raises.
+Every child runs ``tunekit.worker`` in its own session (process group), with a timeout: forked
+from the zygote of ``fork_server()`` (``tunekit.zygote``) when one is running, else as a new
+``python -m tunekit.worker``. Whatever happens (success, crash, hang, Ctrl-C, SIGTERM), the
+child and everything it started in its group are killed and reaped before ``run_in_child``
+returns or raises.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from time import perf_counter
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import psutil
 
@@ -54,18 +59,11 @@ def run_in_child(
         output_path = Path(tmp, "output.log")
         request_path.write_text(json.dumps(request))
         started = perf_counter()
-        with output_path.open("wb") as output:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "tunekit.worker", str(request_path), str(result_path)],
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                returncode, peak = _wait(proc, started + max(timeout_s, 0.1), memory_limit_bytes)
-            finally:
-                kill_process_tree(proc)
+        proc = _start(request_path, result_path, output_path)
+        try:
+            returncode, peak = _wait(proc, started + max(timeout_s, 0.1), memory_limit_bytes)
+        finally:
+            kill_process_tree(proc)
         elapsed = perf_counter() - started
         if peak is not None:
             limit = format_bytes(memory_limit_bytes or 0)
@@ -85,8 +83,36 @@ def run_in_child(
         return ChildOutcome("failed", payload, reason, elapsed)
 
 
+class Child(Protocol):
+    """What the parent needs of a child process: ``subprocess.Popen`` or a ``ForkedChild``."""
+
+    pid: int
+
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def kill(self) -> None: ...
+
+
+def _start(request_path: Path, result_path: Path, output_path: Path) -> Child:
+    """Fork the child from the running zygote, or start a fresh interpreter."""
+    argv = [str(request_path), str(result_path)]
+    zygote = _ZYGOTE.get()
+    if zygote is not None:
+        child = zygote.fork(argv, output_path)
+        if child is not None:
+            return child
+    with output_path.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "tunekit.worker", *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def _wait(
-    proc: subprocess.Popen[bytes], deadline: float, memory_limit_bytes: int | None
+    proc: Child, deadline: float, memory_limit_bytes: int | None
 ) -> tuple[int | None, int | None]:
     """Wait for ``proc`` until ``deadline``: (return code or None, RSS if over the limit)."""
     while True:
@@ -117,7 +143,7 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def kill_process_tree(proc: subprocess.Popen[bytes]) -> None:
+def kill_process_tree(proc: Child) -> None:
     """Kill ``proc``, its process group and its descendants, then reap ``proc``."""
     try:
         descendants = psutil.Process(proc.pid).children(recursive=True)
@@ -159,3 +185,143 @@ def _tail(path: Path) -> str:
         return ""
     tail = [line.strip() for line in lines[-OUTPUT_TAIL_LINES:] if line.strip()]
     return f": {' | '.join(tail)}" if tail else ""
+
+
+# --- the fork server --------------------------------------------------------------------------
+
+#: The zygote children are forked from, in this thread's analysis (None: fresh interpreters).
+_ZYGOTE: ContextVar[Zygote | None] = ContextVar("tunekit_zygote", default=None)
+#: Seconds the zygote may take to import tunekit and its plugins before it is given up.
+ZYGOTE_READY_S = 30.0
+#: Seconds a killed child's exit may take to be reported before the zygote is given up.
+KILLED_EXIT_S = 5.0
+
+
+@contextlib.contextmanager
+def fork_server() -> Iterator[None]:
+    """Within this block, ``run_in_child`` forks its children from one warm ``tunekit.zygote``
+    (saving each the start of an interpreter); the zygote is stopped and reaped on the way out.
+    If it cannot start or dies, children start as fresh interpreters."""
+    zygote = Zygote.start()
+    token = _ZYGOTE.set(zygote)
+    try:
+        yield
+    finally:
+        _ZYGOTE.reset(token)
+        if zygote is not None:
+            zygote.close()
+
+
+class Zygote:
+    """The parent's handle on a running ``tunekit.zygote``: a line protocol over its pipes."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.buffer = b""
+        self.broken = False
+
+    @classmethod
+    def start(cls) -> Zygote | None:
+        """Start a zygote and wait until it is warm; None if it fails to."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tunekit.zygote"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        zygote = cls(proc)
+        try:
+            ready = zygote.message(ZYGOTE_READY_S)
+        except BaseException:
+            zygote.close()
+            raise
+        if ready != {"ready": True}:
+            zygote.close()
+            return None
+        return zygote
+
+    def fork(self, argv: list[str], output: Path) -> ForkedChild | None:
+        """Ask for a child running the worker on ``argv``; None if the zygote is not usable."""
+        if self.broken or self.proc.poll() is not None:
+            return None
+        request = json.dumps({"argv": argv, "output": str(output)}) + "\n"
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(request.encode())
+            self.proc.stdin.flush()
+            reply = self.message(ZYGOTE_READY_S)
+        except OSError:
+            reply = None
+        if reply is None or "pid" not in reply:
+            self.broken = True
+            return None
+        return ForkedChild(int(reply["pid"]), self)
+
+    def message(self, timeout: float | None) -> dict[str, Any] | None:
+        """The next message, or None if none came within ``timeout`` (or the zygote ended,
+        which marks it broken)."""
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        deadline = None if timeout is None else perf_counter() + timeout
+        while b"\n" not in self.buffer:
+            left = None if deadline is None else max(deadline - perf_counter(), 0.0)
+            if not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                self.broken = True
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        message = json.loads(line)
+        return message if isinstance(message, dict) else None
+
+    def close(self) -> None:
+        """End the zygote (end of input) and reap it; kill it if it does not end at once."""
+        with contextlib.suppress(OSError):
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+class ForkedChild:
+    """A child forked by the zygote: waited for through the zygote's exit message."""
+
+    def __init__(self, pid: int, zygote: Zygote) -> None:
+        self.pid = pid
+        self.zygote = zygote
+        self.returncode: int | None = None
+
+    def wait(self, timeout: float | None = None) -> int:
+        """The exit code; ``subprocess.TimeoutExpired`` if it is still running at ``timeout``."""
+        if self.returncode is not None:
+            return self.returncode
+        # None only after kill(): the exit message is due at once, or the zygote is stuck.
+        message = self.zygote.message(KILLED_EXIT_S if timeout is None else timeout)
+        if message is None and timeout is not None and not self.zygote.broken:
+            raise subprocess.TimeoutExpired("tunekit.worker", timeout)
+        if message is None or "exit" not in message:  # the zygote died: so did its child
+            self.zygote.broken = True
+            self.returncode = -signal.SIGKILL
+        else:
+            self.returncode = int(message["exit"])
+        return self.returncode
+
+    def poll(self) -> int | None:
+        try:
+            return self.wait(0)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)

@@ -168,7 +168,7 @@ def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: if the tunekit process is killed outright, this child is killed too."""
     if sys.platform.startswith("linux"):
         import ctypes
@@ -227,7 +227,7 @@ MODES = {
 
 def main(argv: list[str]) -> int:
     """Run the request in ``argv[1]``; write the outcome (or the error) to ``argv[2]``."""
-    _die_with_parent()
+    die_with_parent()
     request_path, result_path = Path(argv[1]), Path(argv[2])
     request = json.loads(request_path.read_text())
     try:
