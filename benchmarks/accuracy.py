@@ -11,8 +11,10 @@ the 2nd, 4th...), so drift on the machine does not favour one. Printed per workl
 
 - the recommended configuration and the grid's best;
 - throughput ratio: the grid's throughput of the recommended configuration / the grid's best
-  (both from the grid run; ``~`` marks a pool size the grid did not measure, interpolated
-  linearly between the two grid sizes around it);
+  (both from the grid run). When the grid did not measure the recommended pool size (the
+  adaptive sweep places the knee between powers of two), the two configurations are measured
+  again side by side instead, alternating for ``SIDE_BY_SIDE_ROUNDS`` rounds, and the ratio is
+  that of their medians (marked ``~``);
 - pool size / knee: the knee is the smallest worker count of the grid's best backend within
   5 % of that backend's best throughput;
 - time ratio: the adaptive analysis's elapsed time / the standard grid's;
@@ -42,6 +44,7 @@ import math
 import multiprocessing
 import os
 import signal
+import statistics
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -54,10 +57,12 @@ import workloads  # benchmarks/ is on sys.path when this script runs
 
 from tunekit.analysis import BUSY_BELOW, AnalysisConfig, run_analysis
 from tunekit.errors import Terminated, TunekitError
-from tunekit.models import Report, Trial
+from tunekit.isolation import run_in_child
+from tunekit.models import Report, Trial, trial_from_dict
 from tunekit.plugins import collect_backends, get_plugin_manager
 from tunekit.recommend import usable
-from tunekit.trials import worker_counts
+from tunekit.target import TargetSpec
+from tunekit.trials import tasks_for, worker_counts
 
 WORKLOADS_FILE = Path(workloads.__file__).resolve()
 #: The built-in backends: installed plugins (dask, ...) are left out unless --backends names them.
@@ -68,6 +73,12 @@ MAX_POOL_OVER_KNEE = 2.0
 MAX_TIME_RATIO = 0.25
 #: The knee: smallest worker count within this share of the best backend's best throughput.
 KNEE_SHARE = 0.95
+#: Rounds (each a trial of each configuration, alternating) and seconds per batch of the
+#: side-by-side measurement of a recommended configuration the grid did not measure.
+SIDE_BY_SIDE_ROUNDS = 3
+SIDE_BY_SIDE_BATCH_S = 0.4
+#: The built-in probes: installed plugins' probes are left out unless --probe names them.
+PROBES = ("nature", "pyinstrument", "memray", "locks")
 #: Grid trials with these statuses are listed under the table.
 FAILED = ("failed", "timeout")
 #: Seconds of a grid analysis outside its trials: free-core checks, calibration, probes.
@@ -111,8 +122,8 @@ class Row:
     grid_best: str | None
     knee: int | None
     throughput_ratio: float | None
-    #: "grid": the grid measured the recommended configuration; "interpolated": between the
-    #: grid sizes around it; "missing": the grid has no usable measurement of that backend.
+    #: "grid": the grid measured the recommended configuration; "side by side": it did not,
+    #: so both were measured again, alternating; "missing": nothing usable to compare.
     ratio_source: str
     adaptive_s: float
     #: Elapsed time and budget of the standard grid (the time ratio's denominator).
@@ -284,9 +295,17 @@ def compare(
         knee = min(t.workers for t in same if _throughput(t) >= KNEE_SHARE * _throughput(best))
     ratio, source = None, "missing"
     if best is not None and rec.model is not None and rec.pool_size is not None:
-        throughput, source = grid_throughput(measured, rec.model, rec.pool_size)
+        throughput = grid_throughput(measured, rec.model, rec.pool_size)
         if throughput is not None:
-            ratio = throughput / _throughput(best)
+            ratio, source = throughput / _throughput(best), "grid"
+        else:
+            chosen = next(
+                t for t in adaptive.trials if t.key == f"{rec.model} x{rec.pool_size}" and usable(t)
+            )
+            print(f"{workload}: {chosen.key} against {best.key}, side by side", file=sys.stderr)
+            mine, theirs = side_by_side(workload, [chosen, best])
+            if mine is not None and theirs:
+                ratio, source = mine / theirs, "side by side"
     row = Row(
         workload=workload,
         kind=adaptive.workload.kind,
@@ -316,21 +335,35 @@ def compare(
     return row
 
 
-def grid_throughput(
-    measured: Sequence[Trial], backend: str, workers: int
-) -> tuple[float | None, str]:
-    """The grid's throughput of ``backend`` x ``workers``: measured, else interpolated."""
-    same = sorted((t for t in measured if t.backend == backend), key=lambda t: t.workers)
-    for trial in same:
-        if trial.workers == workers:
-            return _throughput(trial), "grid"
-    below = [t for t in same if t.workers < workers]
-    above = [t for t in same if t.workers > workers]
-    if not below or not above:
-        return None, "missing"
-    low, high = below[-1], above[0]
-    share = (workers - low.workers) / (high.workers - low.workers)
-    return _throughput(low) + share * (_throughput(high) - _throughput(low)), "interpolated"
+def grid_throughput(measured: Sequence[Trial], backend: str, workers: int) -> float | None:
+    """The grid's throughput of ``backend`` x ``workers``, if it measured that configuration."""
+    return next(
+        (_throughput(t) for t in measured if t.backend == backend and t.workers == workers), None
+    )
+
+
+def side_by_side(workload: str, configs: Sequence[Trial]) -> list[float | None]:
+    """Median throughput of each configuration, measured again in alternation: each round
+    runs one trial of each (``SIDE_BY_SIDE_BATCH_S`` batches, sized by its earlier throughput),
+    so drift on the machine affects them alike. None for one that never succeeded."""
+    values: list[list[float]] = [[] for _ in configs]
+    spec = TargetSpec(target(workload)).to_dict()
+    for _ in range(SIDE_BY_SIDE_ROUNDS):
+        for index, config in enumerate(configs):
+            tasks = tasks_for(_throughput(config), config.workers, SIDE_BY_SIDE_BATCH_S)
+            request = {
+                "mode": "trial",
+                "target": spec,
+                "backend": config.backend,
+                "workers": config.workers,
+                "tasks": tasks,
+                "repeats": 3,
+            }
+            planned = 4 * tasks / max(_throughput(config), 1e-9)
+            outcome = run_in_child(request, timeout_s=10 * planned + 10)
+            if outcome.status == "ok" and outcome.payload is not None:
+                values[index] += trial_from_dict(outcome.payload).throughput_values
+    return [statistics.median(v) if v else None for v in values]
 
 
 def _throughput(trial: Trial) -> float:
@@ -424,7 +457,7 @@ def format_row(row: Row) -> list[str]:
     checks = row.checks()
     ratio = "-"
     if row.throughput_ratio is not None:
-        approx = "~" if row.ratio_source == "interpolated" else ""
+        approx = "~" if row.ratio_source == "side by side" else ""
         shown = math.floor(row.throughput_ratio * 100) / 100  # 0.949 shows as 0.94, not 0.95
         ratio = f"{approx}{shown:.2f} {_mark(checks['throughput'])}"
     pool = "-"
@@ -482,10 +515,10 @@ def print_table(rows: Sequence[Row]) -> None:
             )
         for failure in row.grid_failed:
             print(f"note: {row.workload}: grid trial {failure}")
-        if row.ratio_source == "interpolated":
+        if row.ratio_source == "side by side":
             print(
-                f"note: {row.workload}: the grid did not measure {row.recommended}; its "
-                "throughput is interpolated between the grid sizes around it"
+                f"note: {row.workload}: the grid did not measure {row.recommended}; it and the "
+                f"grid's best were measured again side by side ({SIDE_BY_SIDE_ROUNDS} rounds)"
             )
 
 
@@ -582,7 +615,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--probe",
         action="append",
         dest="probes",
-        help="run only this probe in both analyses (repeatable; default: every installed one)",
+        help=f"run only this probe in both analyses (repeatable; default: {', '.join(PROBES)})",
     )
     parser.add_argument("--quick", action="store_true", help="small budgets: a smoke run")
     parser.add_argument("--json", type=Path, help="also write the table as JSON to this file")
@@ -621,7 +654,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         grid_seconds_per_config=options.grid_seconds or (1.0 if quick else 1.5),
         max_workers=options.max_workers or (4 if quick else 32),
         backends=options.backends,
-        probes=options.probes,
+        probes=options.probes or list(PROBES),
         reports=str(options.reports) if options.reports is not None else None,
     )
     _, configs = grid_budget(settings)

@@ -83,12 +83,19 @@ def test_speedup_and_reasons_carry_the_numbers() -> None:
     assert "process peaked at 2 workers: 180 tasks/s (1.80x sequential)" in rec.reasons
 
 
-def test_a_tie_says_which_faster_configuration_lost_and_why() -> None:
-    rec = recommend([ok("sequential", 1, 100), ok("thread", 4, 390), ok("thread", 8, 400)], SYNC)
+def test_a_tie_says_which_faster_model_lost_and_why() -> None:
+    rec = recommend([ok("sequential", 1, 100), ok("thread", 4, 390), ok("process", 4, 400)], SYNC)
     assert rec.reasons[1] == (
-        "thread x8 measured 400 tasks/s, within the 5% noise band of "
-        "thread x4; the cheaper configuration wins the tie"
+        "process x4 measured 400 tasks/s, within the 5% noise band of "
+        "thread x4; the cheaper model wins the tie"
     )
+
+
+def test_the_pool_is_the_knee_of_the_chosen_model_not_the_noise_band() -> None:
+    # A noisy best widens the band between models, not the pool size: x8 is 12% faster.
+    trials = [ok("sequential", 1, 100), ok("process", 8, 450), ok("process", 16, 510, spread=0.1)]
+    rec = recommend(trials, SYNC)
+    assert (rec.model, rec.pool_size) == ("process", 16)
 
 
 def test_no_usable_trial_gives_no_recommendation_and_says_why() -> None:

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from tunekit.models import Machine, Trial, Workload
+from tunekit.models import Latency, Machine, Trial, Workload
 from tunekit.recommend import recommend
 from tunekit.scaling import fit_usl
-from tunekit.trials import next_step
+from tunekit.sweep import AdaptiveSweep, Contender, knee_gap
+from tunekit.trials import TrialPlan
+
+BUILT_INS = [
+    Contender("sequential", scales=False),
+    Contender("thread"),
+    Contender("process"),
+    Contender("asyncio", via="thread"),
+    Contender("tornado", via="thread"),
+]
 
 
-def t(workers: int, throughput: float, spread: float = 0.01, backend: str = "thread") -> Trial:
+def t(
+    workers: int,
+    throughput: float,
+    spread: float = 0.01,
+    backend: str = "thread",
+    latency: float | None = None,
+) -> Trial:
     return Trial(
         backend=backend,
         workers=workers,
@@ -19,57 +36,192 @@ def t(workers: int, throughput: float, spread: float = 0.01, backend: str = "thr
         repeats=3,
         throughput=throughput,
         throughput_spread=spread,
+        latency_s=Latency(latency, latency, latency) if latency is not None else None,
     )
 
 
-def step(
-    curve: list[Trial], leader: float | None = None, limit: int = 16, scales: bool = True
-) -> tuple[int | None, str]:
-    best = max(x.throughput or 0.0 for x in curve)
-    return next_step(
-        curve,
-        scales=scales,
-        max_workers=16,
-        leader_throughput=leader if leader is not None else best,
-        scaling_limit=limit,
+Curve = Callable[[str, int], float]
+
+
+def simulate(
+    curve: Curve,
+    contenders: list[Contender] = BUILT_INS,
+    *,
+    max_workers: int = 32,
+    limit: int = 32,
+    is_coroutine: bool = False,
+) -> tuple[list[str], dict[str, str]]:
+    """Run the planner against a known throughput curve: the trials it asks for, and why
+    each backend stopped."""
+    planner = AdaptiveSweep(
+        contenders, max_workers=max_workers, scaling_limit=limit, is_coroutine=is_coroutine
+    )
+    trials: list[Trial] = []
+    while (plan := planner.next_plan(trials)) is not None:
+        assert len(trials) < 60, "the sweep does not end"
+        trials.append(t(plan.workers, curve(plan.backend, plan.workers), backend=plan.backend))
+    return [trial.key for trial in trials], planner.stops
+
+
+def gil_bound(backend: str, n: int) -> float:
+    """Pure Python on 2 free cores: only processes scale, and only to 2."""
+    return 100.0 * min(n, 2) if backend == "process" else 100.0
+
+
+def service_limited(backend: str, n: int) -> float:
+    """Every backend waits on a service that serves 8 requests at once."""
+    return 100.0 * min(n, 8)
+
+
+def mixed(backend: str, n: int) -> float:
+    """CPU and waiting: threads stop at 8 (the GIL), processes go on to 24 (the cores)."""
+    return 100.0 * min(n, 8 if backend != "process" else 24)
+
+
+def overhead_bound(backend: str, n: int) -> float:
+    """A sub-microsecond task: every pool costs more than the call."""
+    return 1e6 if backend == "sequential" else 3e4 * min(n, 2)
+
+
+@pytest.mark.parametrize(
+    ("curve", "limit", "expected"),
+    [
+        # GIL-bound: the screen shows threads do not scale; processes stop at the free cores;
+        # the event loops (threads underneath) are measured once, at the leader's knee
+        (gil_bound, 2, "sequential x1, thread x2, process x2, asyncio x2, tornado x2"),
+        # a service limit: the cheapest tied backend (threads) leads to its knee; process
+        # ties there and gets one doubling, which gains nothing; the loops tie and stop
+        (
+            service_limited,
+            32,
+            "sequential x1, thread x2, process x2, thread x4, thread x8, thread x16, "
+            "asyncio x8, tornado x8, process x8, process x16",
+        ),
+        # threads stop at 8; process ties there and keeps growing while it pays
+        (
+            mixed,
+            32,
+            "sequential x1, thread x2, process x2, thread x4, thread x8, thread x16, "
+            "asyncio x8, tornado x8, process x8, process x16, process x32",
+        ),
+        # overhead-bound: nothing scales, and every backend is measured once
+        (overhead_bound, 2, "sequential x1, thread x2, process x2, asyncio x2, tornado x2"),
+    ],
+)
+def test_the_sweep_measures_what_it_needs(curve: Curve, limit: int, expected: str) -> None:
+    assert ", ".join(simulate(curve, limit=limit)[0]) == expected
+
+
+def test_every_backend_says_why_it_stopped() -> None:
+    _, stops = simulate(mixed)
+    follows = (
+        "measured less: it runs plain functions on a thread pool, so it can only tie with "
+        "thread or trail it; {} x8 reached 1.00x thread x8 (800 tasks/s)"
+    )
+    assert stops == {
+        "sequential": "runs one task at a time",
+        "thread": "stopped growing: thread x16 gained +0% over thread x8 (noise 5%)",
+        "asyncio": follows.format("asyncio"),
+        "tornado": follows.format("tornado"),
+        "process": "reached --max-workers 32",
+    }
+    _, stops = simulate(gil_bound, limit=2)
+    assert stops["thread"] == "does not scale: thread x2 reached 1.00x sequential x1 (noise 5%)"
+    assert stops["process"] == (
+        "reached the 2 workers the free cores allow for work that needs a core each: larger "
+        "pools would only oversubscribe them"
+    )
+    assert stops["asyncio"] == (
+        "measured less: asyncio x2 reached 100 tasks/s, 0.50x process x2 (200 tasks/s), "
+        "beyond the 5% noise"
+    )
+
+
+def test_a_challenger_that_pulls_ahead_keeps_growing() -> None:
+    def twisted_wins(backend: str, n: int) -> float:
+        return 100.0 * min(n, 4 if backend == "thread" else 16)
+
+    contenders = [Contender("sequential", False), Contender("thread"), Contender("twisted")]
+    measured, stops = simulate(twisted_wins, contenders)
+    assert measured[-3:] == ["twisted x8", "twisted x16", "twisted x32"]
+    assert stops["twisted"] == "stopped growing: twisted x32 gained +0% over twisted x16 (noise 5%)"
+
+
+def test_a_follower_that_beats_its_pool_grows() -> None:
+    def loop_wins(backend: str, n: int) -> float:
+        return 100.0 * min(n, 4) * (1.2 if backend == "asyncio" else 1.0)
+
+    measured, _ = simulate(loop_wins, BUILT_INS[:4])
+    assert "asyncio x8" in measured
+
+
+def test_coroutines_lead_with_the_event_loop() -> None:
+    contenders = [Contender("sequential", False), Contender("thread"), Contender("asyncio")]
+    measured, _ = simulate(service_limited, contenders, is_coroutine=True)
+    assert measured[:5] == ["sequential x1", "thread x2", "asyncio x2", "asyncio x4", "asyncio x8"]
+
+
+def test_without_a_baseline_pools_start_at_one_worker() -> None:
+    measured, stops = simulate(service_limited, [Contender("thread")], max_workers=16)
+    assert measured == ["thread x1", "thread x2", "thread x4", "thread x8", "thread x16"]
+    assert stops["thread"] == "stopped growing: thread x16 gained +0% over thread x8 (noise 5%)"
+
+
+def test_max_workers_one_measures_one_worker_each() -> None:
+    measured, _ = simulate(service_limited, BUILT_INS[:3], max_workers=1)
+    assert measured == ["sequential x1", "thread x1", "process x1"]
+
+
+def test_a_failed_trial_stops_its_backend() -> None:
+    planner = AdaptiveSweep(BUILT_INS[:3], max_workers=32, scaling_limit=32)
+    failed = Trial(backend="thread", workers=2, status="timeout", reason="no result in 3 s")
+    trials = [t(1, 100, backend="sequential"), failed]
+    assert planner.next_plan(trials) == TrialPlan("process", 2)
+    assert planner.stops["thread"] == "thread x2 timeout: no result in 3 s"
+
+
+def test_cannot_win_is_said_with_the_numbers() -> None:
+    planner = AdaptiveSweep(BUILT_INS[:3], max_workers=32, scaling_limit=32)
+    trials = [t(1, 100, backend="sequential"), t(2, 150), t(2, 900, spread=0.01, backend="process")]
+    trials += [t(4, 1800, backend="process"), t(8, 1800, backend="process")]
+    planner.next_plan(trials)  # process leads; thread is challenged at process's knee
+    trials.append(t(4, 160))
+    planner.next_plan(trials)
+    assert planner.stops["thread"] == (
+        "measured less: thread x4 reached 160 tasks/s, 0.09x process x4 (1,800 tasks/s), "
+        "beyond the 5% noise"
+    )
+
+
+def test_a_queue_forming_is_named_with_littles_law() -> None:
+    planner = AdaptiveSweep([Contender("thread")], max_workers=32, scaling_limit=32)
+    trials = [t(1, 100, latency=0.01), t(2, 200, latency=0.01), t(4, 205, latency=0.02)]
+    assert planner.next_plan(trials) is None
+    assert planner.stops["thread"] == (
+        "stopped growing: thread x4 gained +2% over thread x2 (noise 5%), while each task took "
+        "2.0x longer (median 20 ms vs 10 ms): a queue is forming. By Little's law, 205 tasks/s "
+        "at thread x2's task time is 2 tasks in flight, not 4: the other workers wait for "
+        "something shared"
     )
 
 
 @pytest.mark.parametrize(
-    ("curve", "leader", "limit", "expected"),
+    ("curve", "expected"),
     [
-        # doubling while each doubling gains more than the noise
-        ([t(1, 100)], None, 16, 2),
-        ([t(1, 100), t(2, 190)], None, 16, 4),
-        ([t(1, 100), t(2, 190), t(4, 370), t(8, 700)], None, 16, 16),
-        # the doubling that stopped paying is refined once, at its middle
-        ([t(1, 100), t(2, 190), t(4, 360), t(8, 370)], None, 16, 6),
-        ([t(1, 100), t(2, 190), t(4, 195)], None, 16, 3),
-        # a gain inside twice the measured spread is noise: stop (1 -> 2 has no middle)
-        ([t(1, 100, 0.1), t(2, 115, 0.1)], None, 16, None),
-        # cannot win: even perfect scaling to the free cores stays below the leader
-        ([t(1, 100)], 1000.0, 2, None),
-        # ... but with room to scale it goes on
-        ([t(1, 100)], 1000.0, 16, 2),
-        # work that needs a core each stops at the free cores
-        ([t(1, 100), t(2, 190)], None, 2, None),
+        # the knee (x16, within 5% of the best) is 8 workers from the pool before it
+        ([t(2, 200), t(4, 390), t(8, 700), t(16, 800), t(32, 810)], 12),
+        # the knee is x8: between 4 and 8, 6 places it more precisely
+        ([t(2, 200), t(4, 500), t(8, 700), t(16, 720)], 6),
+        ([t(2, 200), t(4, 300)], 3),
+        # on a straight line, no pool between 2 and 4 can come within 5% of x4
+        ([t(2, 200), t(4, 390)], None),
+        # nothing lies between 2 and 3, or below the first pool
+        ([t(2, 200), t(3, 400), t(4, 410)], None),
+        ([t(1, 100)], None),
     ],
 )
-def test_next_step(
-    curve: list[Trial], leader: float | None, limit: int, expected: int | None
-) -> None:
-    assert step(curve, leader, limit)[0] == expected
-
-
-def test_stop_reasons_say_why() -> None:
-    assert step([t(1, 100), t(2, 190), t(3, 194), t(4, 195)])[1] == (
-        "stopped growing: x4 gained +1% over x3 (noise 5%)"
-    )
-    assert step([t(1, 100)], 1000.0, 2)[1].startswith(
-        "cannot win: even perfect scaling to 2 workers would give 200 tasks/s"
-    )
-    assert step([t(16, 100)])[1] == "reached --max-workers 16"
-    assert step([t(1, 100)], scales=False) == (None, "runs one task at a time")
+def test_knee_gap(curve: list[Trial], expected: int | None) -> None:
+    assert knee_gap(curve) == expected
 
 
 def usl_points(

@@ -27,7 +27,7 @@ import psutil
 from tunekit import __version__
 from tunekit.classify import Nature, classify
 from tunekit.errors import InputError, PluginError, TargetError, Terminated, TunekitError
-from tunekit.isolation import ChildOutcome, run_in_child
+from tunekit.isolation import ChildOutcome, fork_server, run_in_child
 from tunekit.lock_advice import advise_from_probe
 from tunekit.models import (
     Machine,
@@ -42,11 +42,11 @@ from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
 from tunekit.recommend import recommend
 from tunekit.scaling import fit_usl
 from tunekit.stats import relative_spread
+from tunekit.sweep import AdaptiveSweep, Contender, knee_gap
 from tunekit.target import TargetSpec, split_spec
 from tunekit.trials import (
     UNSTABLE_SPREAD,
     TrialPlan,
-    next_step,
     plan_sweep,
     predicted_throughput,
     tasks_for,
@@ -59,8 +59,15 @@ DEFAULT_REPEATS = 3
 #: Each measured batch should last at least this long (pyperf and timeit aim for 0.1-0.2 s):
 #: shorter batches measure the clock and the scheduler more than the work.
 MIN_BATCH_S = 0.2
-#: The adaptive sweep's batches stay this short: it finishes early rather than fill the budget.
-ADAPTIVE_MAX_BATCH_S = 0.4
+#: The adaptive sweep's batches: short, because its trials only decide where to look next;
+#: the close contenders are measured again, alternating, before one is chosen (pyperf's
+#: shortest loop is 0.1 s too). It finishes early rather than fill the budget.
+ADAPTIVE_BATCH_S = 0.1
+#: A trial whose batches lasted under this share of the planned length is measured again.
+SHORT_BATCH_SHARE = 0.5
+#: Trials an adaptive sweep expects besides two per backend (the leader's doublings, the
+#: knee, the duel): what is left of the budget is shared by this many when it is short.
+ADAPTIVE_EXTRA_TRIALS = 8
 #: ... but when the budget is nearly spent a trial may use batches down to this long.
 SHORTEST_BATCH_S = 0.02
 #: ... and at most this long: longer batches add no precision, only time.
@@ -71,10 +78,13 @@ WARMUP_BATCHES = 0.25
 TIMEOUT_FACTOR = 4.0
 #: Seconds allowed beyond the budget for the last child to be stopped and the report written.
 BUDGET_MARGIN_S = 1.0
-#: Share of the budget the probes may use together, and the most seconds of calls each aims for.
-PROBE_SHARE = 0.2
-PROBE_TIME_S = 1.0
-#: Contenders within this share of the best are measured again, alternating (at most DUEL_SIZE).
+#: Share of the budget the probes may use together, and the most seconds of calls each aims for
+#: (half a second is 500 pyinstrument samples at its 1 ms interval, and thousands of lock
+#: acquisitions for the lock probe).
+PROBE_SHARE = 0.1
+PROBE_TIME_S = 0.5
+#: The best configuration of each backend within this share of the best overall is measured
+#: again, alternating with the others (at most DUEL_SIZE backends).
 DUEL_BAND = 0.10
 DUEL_SIZE = 3
 #: Seconds the spinning processes of the capacity check run, before and after the sweep.
@@ -169,8 +179,6 @@ class _Analysis:
             notes=self.plugin_notes,
         )
         self.info: dict[str, Any] = {}
-        #: Why the adaptive sweep stopped growing each backend.
-        self.stops: dict[str, str] = {}
 
     def left(self) -> float:
         """Seconds of the budget left."""
@@ -184,24 +192,8 @@ class _Analysis:
         report = self.report
         failure: str | None = None
         try:
-            self.tell("measuring free cores")
-            machine = report.machine
-            machine.capacity_cores = self.capacity(CAPACITY_BEFORE_S)
-            if machine.capacity_cores is not None:
-                machine.background_load = max(0.0, 1 - machine.capacity_cores / machine.cpus)
-            self.tell("calibrating")
-            self.info = self.inspect()
-            if self.info["errors"] > self.info["calls"]:  # the warm-up call failed too
-                failure = f"the target raised on every call: {self.info['first_error']}"
-            else:
-                self.probes()
-                self.classify()
-                self.sweep()
-                self.rerun_unstable()
-                self.fit_curves()
-                if self.left() > 2 * CAPACITY_AFTER_S + 0.5:
-                    self.tell("measuring free cores again")
-                    report.machine.capacity_after_cores = self.capacity(CAPACITY_AFTER_S)
+            with fork_server():  # every child below is forked from one warm zygote
+                failure = self.measure_all()
             report.complete = True
         except KeyboardInterrupt:
             report.interrupted = "SIGINT"
@@ -217,6 +209,28 @@ class _Analysis:
             report.recommendation.reasons = [failure]
         report.elapsed_s = perf_counter() - self.started
         return report
+
+    def measure_all(self) -> str | None:
+        """Every measurement, in order; why nothing can be recommended, if so."""
+        report = self.report
+        self.tell("measuring free cores")
+        machine = report.machine
+        machine.capacity_cores = self.capacity(CAPACITY_BEFORE_S)
+        if machine.capacity_cores is not None:
+            machine.background_load = max(0.0, 1 - machine.capacity_cores / machine.cpus)
+        self.tell("calibrating")
+        self.info = self.inspect()
+        if self.info["errors"] > self.info["calls"]:  # the warm-up call failed too
+            return f"the target raised on every call: {self.info['first_error']}"
+        self.probes()
+        self.classify()
+        self.sweep()
+        self.rerun_unstable()
+        self.fit_curves()
+        if self.left() > 2 * CAPACITY_AFTER_S + 0.5:
+            self.tell("measuring free cores again")
+            machine.capacity_after_cores = self.capacity(CAPACITY_AFTER_S)
+        return None
 
     # --- the machine -----------------------------------------------------------------------
 
@@ -337,16 +351,16 @@ class _Analysis:
 
     # --- the trials ------------------------------------------------------------------------
 
-    def supported_backends(self) -> list[tuple[str, bool]]:
+    def supported_backends(self) -> list[Contender]:
         """The selected backends that support the target; the others become skipped trials."""
         supported = []
-        for name, scales in self.backends:
-            reason = self.info["supports"].get(name)
+        for contender in self.backends:
+            reason = self.info["supports"].get(contender.name)
             if reason is None:
-                supported.append((name, scales))
+                supported.append(contender)
             else:
                 self.report.trials.append(
-                    Trial(backend=name, workers=1, status="skipped", reason=reason)
+                    Trial(backend=contender.name, workers=1, status="skipped", reason=reason)
                 )
         return supported
 
@@ -359,95 +373,118 @@ class _Analysis:
 
     def grid_sweep(self) -> None:
         """Every backend at every size 1, 2, 4... max_workers, the budget shared evenly."""
-        plans = plan_sweep(self.supported_backends(), self.config.max_workers)
+        supported = [(c.name, c.scales) for c in self.supported_backends()]
+        plans = plan_sweep(supported, self.config.max_workers)
         for index, plan in enumerate(plans):
             if self.ruled_out(plan):
                 continue
             share = self.left() / (len(plans) - index)
-            self.report.trials.append(self.measure(plan, self.clamp_batch(share)))
+            # Batches are sized as if a pool gained nothing over the previous one: a gain
+            # then makes them shorter instead of overrunning the grid's budget.
+            self.report.trials.append(self.measure(plan, self.clamp_batch(share), growth=1.0))
 
     def adaptive_sweep(self) -> None:
-        """Grow each backend's pool while it pays, round-robin so backends interleave in time;
-        refine the knee; stop backends that cannot win; then re-measure close contenders."""
-        report, config = self.report, self.config
-        active = dict(self.supported_backends())
-        limit = self.scaling_limit()
-        while active:
-            for name in list(active):
-                curve = [t for t in report.trials if t.backend == name]
-                if curve and curve[-1].status != "ok":  # failed, timed out or ruled out
-                    self.stops[name] = f"{curve[-1].key} {curve[-1].status}: {curve[-1].reason}"
-                    del active[name]
-                    continue
-                if curve and self.steady(curve[-1]):
-                    continue  # measured again this round; decide next round
-                workers: int | None
-                if not curve:
-                    workers, why = 1, ""
-                else:
-                    leader = max((t.throughput or 0.0 for t in report.trials), default=0.0)
-                    workers, why = next_step(
-                        [t for t in curve if t.status == "ok"],
-                        scales=active[name],
-                        max_workers=config.max_workers,
-                        leader_throughput=leader,
-                        scaling_limit=limit,
-                    )
-                if workers is None:
-                    self.stops[name] = why
-                    del active[name]
-                    continue
-                plan = TrialPlan(name, workers)
-                if self.ruled_out(plan):
-                    self.stops[name] = "ruled out by the memory limit"
-                    del active[name]
-                    continue
-                share = self.left() / max(2, 2 * len(active))
-                batch_s = min(self.clamp_batch(share), ADAPTIVE_MAX_BATCH_S)
-                trial = self.measure(plan, batch_s)
-                report.trials.append(trial)
-                if trial.status == "skipped":  # out of budget
-                    self.stops[name] = trial.reason or "out of budget"
-                    del active[name]
-        for name, why in self.stops.items():
-            if dict(self.backends).get(name, True):  # a backend that scales: say where it stopped
+        """Screen every backend, grow the leader's pool while it pays, challenge it with the
+        others at its knee (``tunekit.sweep``); then place the knee of the chosen backend
+        more precisely and measure the close contenders again, alternating."""
+        report, workload = self.report, self.report.workload
+        supported = self.supported_backends()
+        names = {c.name for c in supported}
+        contenders = [
+            dataclasses.replace(
+                c, via=c.via if not workload.is_coroutine and c.via in names else None
+            )
+            for c in supported
+        ]
+        planner = AdaptiveSweep(
+            contenders,
+            max_workers=self.config.max_workers,
+            scaling_limit=self.scaling_limit(),
+            is_coroutine=workload.is_coroutine,
+        )
+        expected = 2 * len(contenders) + ADAPTIVE_EXTRA_TRIALS
+        while (plan := planner.next_plan(report.trials)) is not None:
+            if self.ruled_out(plan):  # recorded as skipped: the planner stops that backend
+                continue
+            batch_s = self.adaptive_batch(expected)
+            trial = self.measure(plan, batch_s)
+            report.trials.append(trial)
+            self.steady(trial, batch_s)
+        if planner.first_size(report.trials) > 1 and any(c.scales for c in contenders):
+            report.notes.append(
+                "pools of 1 worker were not measured: one worker runs one task at a time, like "
+                "sequential, plus the cost of handing each task over"
+            )
+        for name, why in planner.stops.items():
+            if dict((c.name, c.scales) for c in contenders).get(name, True):
                 report.notes.append(f"{name}: {why}")
-        self.duel()
+        self.refine_knee(expected)
+        self.duel(expected)
 
-    def steady(self, trial: Trial) -> bool:
-        """Measure an unstable trial once more before the sweep decides from it, keeping the
-        steadier run; True when it did. A noisy point must not stop a backend that scales."""
-        if not trial.unstable or trial.reruns or trial.status != "ok" or not trial.throughput:
-            return False
-        batch_s = min(max(MIN_BATCH_S, trial.wall_s or MIN_BATCH_S), MAX_BATCH_S)
+    def adaptive_batch(self, expected: int) -> float:
+        """Seconds per batch for the next adaptive trial: ``ADAPTIVE_BATCH_S``, or less when
+        the budget left would not fit the trials still expected."""
+        done = sum(t.status != "skipped" for t in self.report.trials)
+        share = self.left() / max(2, expected - done)
+        return min(ADAPTIVE_BATCH_S, max(SHORTEST_BATCH_S, self.batch_s(share)))
+
+    def refine_knee(self, expected: int) -> None:
+        """Measure the pool between the chosen backend's knee and the smaller pool before it,
+        when one lies between: the recommended size is then the knee itself, not a doubling."""
+        chosen = recommend(self.report.trials, self.report.workload, self.report.machine)
+        if chosen.model is None:
+            return
+        curve = [t for t in self.report.trials if t.backend == chosen.model]
+        middle = knee_gap(curve)
+        if middle is None or middle > self.scaling_limit():
+            return
+        plan = TrialPlan(chosen.model, middle)
+        if not self.ruled_out(plan):
+            batch_s = self.adaptive_batch(expected)
+            trial = self.measure(plan, batch_s)
+            self.report.trials.append(trial)
+            self.steady(trial, batch_s)
+
+    def steady(self, trial: Trial, batch_s: float) -> None:
+        """Measure a trial once more before the sweep decides from it, keeping the steadier
+        run, when it was unstable (a noisy point must not stop a backend that scales) or its
+        batches lasted under half of ``batch_s`` (it ran much faster than predicted, so they
+        measured the clock more than the work)."""
+        if trial.reruns or trial.status != "ok" or not trial.throughput:
+            return
+        if not trial.unstable and (trial.wall_s or 0.0) >= SHORT_BATCH_SHARE * batch_s:
+            return
+        batch_s = min(max(ADAPTIVE_BATCH_S, trial.wall_s or 0.0), MAX_BATCH_S)
         again = self.measure(TrialPlan(trial.backend, trial.workers), batch_s, trial.throughput)
-        trial.reruns += 1  # tried once: the sweep goes on from whatever it has next round
+        trial.reruns += 1
         if again.status != "ok":
-            return again.status != "skipped"
+            return
         if (again.throughput_spread or 0.0) < (trial.throughput_spread or 0.0):
             again.reruns = trial.reruns
             self.report.trials[self.report.trials.index(trial)] = again
-        return True
 
-    def duel(self) -> None:
-        """Measure the contenders within noise of the best again, alternating, and merge the
-        values: drift on a shared machine then hits all of them alike."""
+    def duel(self, expected: int) -> None:
+        """Measure the backends whose best is within noise of the best again, alternating, and
+        merge the values: drift on a shared machine then hits all of them alike. (Pool sizes
+        of one backend are not dueled: the knee rule already prefers the smaller one.)"""
         ok = [t for t in self.report.trials if t.status == "ok" and t.throughput]
         if len(ok) < 2:
             return
         best = max(ok, key=lambda t: t.throughput or 0.0)
         band = max(DUEL_BAND, 2 * (best.throughput_spread or 0.0))
-        contenders = sorted(
-            (t for t in ok if (t.throughput or 0.0) >= (best.throughput or 0.0) * (1 - band)),
-            key=lambda t: t.throughput or 0.0,
-            reverse=True,
-        )[:DUEL_SIZE]
+        peaks: dict[str, Trial] = {}  # each backend's best configuration, fastest first
+        for trial in sorted(ok, key=lambda t: t.throughput or 0.0, reverse=True):
+            peaks.setdefault(trial.backend, trial)
+        contenders = [
+            t
+            for t in peaks.values()
+            if (t.throughput or 0.0) >= (best.throughput or 0.0) * (1 - band)
+        ][:DUEL_SIZE]
         if len(contenders) < 2:
             return
         for trial in contenders:
-            batch_s = min(max(MIN_BATCH_S, trial.wall_s or MIN_BATCH_S), MAX_BATCH_S)
             plan = TrialPlan(trial.backend, trial.workers)
-            again = self.measure(plan, batch_s, throughput=trial.throughput)
+            again = self.measure(plan, self.adaptive_batch(expected), throughput=trial.throughput)
             if again.status == "skipped":
                 return
             if again.status == "ok":
@@ -483,9 +520,10 @@ class _Analysis:
 
     def fit_curves(self) -> None:
         """Fit the Universal Scalability Law to each scaling backend's measured curve."""
-        for name, scales in self.backends:
+        for contender in self.backends:
+            name = contender.name
             curve = [t for t in self.report.trials if t.backend == name and t.status == "ok"]
-            if not scales or not curve:
+            if not contender.scales or not curve:
                 continue
             points = [(t.workers, v) for t in curve for v in t.throughput_values]
             spreads = [t.throughput_spread or 0.0 for t in curve]
@@ -496,11 +534,22 @@ class _Analysis:
         overhead_s = float(self.info["overhead_s"])
         return (share - overhead_s) / (self.config.repeats + WARMUP_BATCHES)
 
-    def measure(self, plan: TrialPlan, batch_s: float, throughput: float | None = None) -> Trial:
-        """One trial, sized from ``throughput`` or what earlier trials of the backend measured."""
+    def measure(
+        self,
+        plan: TrialPlan,
+        batch_s: float,
+        throughput: float | None = None,
+        growth: float | None = None,
+    ) -> Trial:
+        """One trial, sized from ``throughput`` or what earlier trials measured (see
+        ``predicted_throughput``; ``growth`` overrides the gain it assumes per pool size)."""
         if throughput is None:
-            earlier = [t for t in self.report.trials if t.backend == plan.backend]
-            throughput = predicted_throughput(plan, earlier, self.info["task_wall_s"])
+            fixed = {c.name for c in self.backends if not c.scales}  # sequential
+            trials = self.report.trials
+            baseline = next((t for t in trials if t.backend in fixed and t.status == "ok"), None)
+            throughput = predicted_throughput(
+                plan, trials, self.info["task_wall_s"], growth, baseline
+            )
         overhead_s = float(self.info["overhead_s"])
         batches = self.config.repeats + WARMUP_BATCHES
         left = self.left()
@@ -607,8 +656,8 @@ def _capacity_notes(machine: Machine) -> list[str]:
     return notes
 
 
-def _select_backends(requested: Sequence[str] | None, notes: list[str]) -> list[tuple[str, bool]]:
-    """``(name, scales)`` for the requested backends (all registered ones by default).
+def _select_backends(requested: Sequence[str] | None, notes: list[str]) -> list[Contender]:
+    """The requested backends (all registered ones by default), as the sweep sees them.
 
     Plugin warnings go to ``notes``; asking by name for a backend two plugins registered is
     an error, since it is not clear which one is meant.
@@ -616,15 +665,20 @@ def _select_backends(requested: Sequence[str] | None, notes: list[str]) -> list[
     pm = get_plugin_manager()
     registered = collect_backends(pm)
     notes += [f"plugin warning: {warning}" for warning in pm.warnings]
-    if not requested:
-        return [(name, reg.item.scales) for name, reg in registered.items()]
-    unknown = [name for name in requested if name not in registered]
-    if unknown:
-        raise TunekitError(f"unknown backend {unknown[0]!r}; known: {', '.join(registered)}")
-    ambiguous = [name for name in requested if name in pm.duplicates]
-    if ambiguous:
-        raise PluginError(pm.duplicates[ambiguous[0]])
-    return [(name, registered[name].item.scales) for name in dict.fromkeys(requested)]
+    if requested:
+        unknown = [name for name in requested if name not in registered]
+        if unknown:
+            raise TunekitError(f"unknown backend {unknown[0]!r}; known: {', '.join(registered)}")
+        ambiguous = [name for name in requested if name in pm.duplicates]
+        if ambiguous:
+            raise PluginError(pm.duplicates[ambiguous[0]])
+    else:
+        requested = list(registered)
+    contenders = []
+    for name in dict.fromkeys(requested):
+        backend = registered[name].item
+        contenders.append(Contender(name, backend.scales, getattr(backend, "sync_via", None)))
+    return contenders
 
 
 def _machine() -> Machine:

@@ -1,7 +1,8 @@
 """From measured trials to advice: a pure function, no I/O.
 
-The best configuration is the one with the highest median throughput; configurations within
-noise of it are ties, and ties go to the cheaper model and then to fewer workers.
+The model is the backend with the highest median throughput; backends within noise of it are
+ties, which go to the cheaper model. The pool size is that backend's knee: the smallest pool
+within 5% of its best.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Sequence
 from tunekit.models import Machine, Recommendation, Trial, Workload
 from tunekit.units import format_rate
 
+#: The pool size is the smallest within this share of the chosen backend's best throughput.
+KNEE_SHARE = 0.95
 #: Differences below this fraction of throughput are treated as noise on a shared machine
 #: (timings here vary by up to 2x between runs; within one run, repeats agree to a few %).
 MIN_NOISE = 0.05
@@ -77,17 +80,22 @@ def recommend(
                 f"{_cores(machine)} free; {fastest.key} measured {_rate(fastest)} tasks/s "
                 "only by oversubscribing them"
             )
-    best = max(ok, key=_throughput)
+    peaks = _peaks(ok)
+    best = max(peaks.values(), key=_throughput)
     noise = max(MIN_NOISE, min(2 * (best.throughput_spread or 0.0), MAX_NOISE))
-    ties = [t for t in ok if _throughput(t) >= _throughput(best) * (1 - noise)]
-    chosen = min(ties, key=lambda t: (model_cost(t.backend, workload.is_coroutine), t.workers))
+    tied = [p for p in peaks.values() if _throughput(p) >= _throughput(best) * (1 - noise)]
+    knees = {p.backend: knee_of([t for t in ok if t.backend == p.backend]) or p for p in tied}
+    model = min(
+        tied, key=lambda p: (model_cost(p.backend, workload.is_coroutine), knees[p.backend].workers)
+    )
+    chosen = knees[model.backend]
     baseline = next((t for t in ok if t.backend == "sequential"), None)
     speedup = _throughput(chosen) / _throughput(baseline) if baseline else None
     reasons = [_headline(chosen, baseline, speedup)]
-    if chosen is not best:
+    if model.backend != best.backend:
         reasons.append(
             f"{best.key} measured {_rate(best)} tasks/s, within the {noise:.0%} noise "
-            f"band of {chosen.key}; the cheaper configuration wins the tie"
+            f"band of {model.key}; the cheaper model wins the tie"
         )
     reasons += capped
     reasons += _knee(ok, chosen)
@@ -120,6 +128,25 @@ def recommend(
         reasons=reasons,
         chunksize=chosen.chunksize if chosen.backend == "process" else None,
     )
+
+
+def _peaks(ok: Sequence[Trial]) -> dict[str, Trial]:
+    """Each backend's fastest trial."""
+    peaks: dict[str, Trial] = {}
+    for trial in ok:
+        if trial.backend not in peaks or _throughput(trial) > _throughput(peaks[trial.backend]):
+            peaks[trial.backend] = trial
+    return peaks
+
+
+def knee_of(curve: Sequence[Trial]) -> Trial | None:
+    """The smallest pool of one backend's usable trials within ``KNEE_SHARE`` of its best."""
+    ok = [t for t in curve if usable(t)]
+    if not ok:
+        return None
+    best = max(_throughput(t) for t in ok)
+    close = [t for t in ok if _throughput(t) >= KNEE_SHARE * best]
+    return min(close, key=lambda t: (t.workers, -_throughput(t)))
 
 
 def _knee(ok: Sequence[Trial], chosen: Trial) -> list[str]:

@@ -1,7 +1,8 @@
-"""The plan of trials: which (backend, workers) pairs to measure, and how many tasks each gets.
+"""The sizes of trials: how many tasks a batch gets, and the grid's plan of configurations.
 
-This is the plain doubling sweep, ordered by worker count across backends so that a budget that
-runs out cuts the largest pools of every backend rather than whole backends.
+The grid measures every (backend, workers) pair, ordered by worker count across backends so
+that a budget that runs out cuts the largest pools of every backend rather than whole backends.
+The adaptive sweep's plan is ``tunekit.sweep``.
 """
 
 from __future__ import annotations
@@ -73,17 +74,44 @@ def plan_sweep(backends: Sequence[tuple[str, bool]], max_workers: int) -> list[T
     return plans
 
 
-def predicted_throughput(plan: TrialPlan, earlier: Sequence[Trial], task_wall_s: float) -> float:
-    """Tasks/s to size ``plan``'s batches with: from the backend's largest earlier pool (times
-    ``GROWTH``), or for a first trial one task after another at its sequential cost."""
-    measured = [
-        t for t in earlier if t.status == "ok" and t.throughput and t.workers < plan.workers
-    ]
-    if measured:
-        previous = max(measured, key=lambda t: t.workers)
+def predicted_throughput(
+    plan: TrialPlan,
+    earlier: Sequence[Trial],
+    task_wall_s: float,
+    growth: float | None = None,
+    baseline: Trial | None = None,
+) -> float:
+    """Tasks/s to size ``plan``'s batches with, from what was measured before.
+
+    - From the backend's largest earlier pool: times ``growth`` (default ``GROWTH``), no more
+      than perfect scaling; and at least as fast as the fastest other backend measured at this
+      pool size, up to perfect scaling (a challenger that jumps to the leader's pool size is
+      sized like the leader).
+    - A backend's first trial: like the fastest other backend at this size or ``baseline``
+      (the sequential trial) times ``growth``, whichever is faster, but no more than the
+      workers can do at the task's planned cost with this backend's dispatch (a sub-microsecond
+      task costs an event loop 60 us, not the 2 us a chunked process pool needs). Without
+      either, one task after another at that cost.
+    """
+    gain = GROWTH if growth is None else growth
+    ok = [t for t in earlier if t.status == "ok" and t.throughput]
+    own = [t for t in ok if t.backend == plan.backend and t.workers < plan.workers]
+    same_size = [t.throughput or 0.0 for t in ok if t.workers == plan.workers]
+    if own:
+        previous = max(own, key=lambda t: t.workers)
         assert previous.throughput is not None
-        return previous.throughput * min(GROWTH, plan.workers / previous.workers)
-    return 1.0 / task_cost(plan.backend, task_wall_s)
+        ratio = plan.workers / previous.workers
+        predicted = previous.throughput * min(gain, ratio)
+        if same_size:
+            predicted = max(predicted, min(max(same_size), previous.throughput * ratio))
+        return predicted
+    single = 1.0 / task_cost(plan.backend, task_wall_s)
+    guesses = [*same_size]
+    if baseline is not None and baseline.throughput:
+        guesses.append(baseline.throughput * min(gain, plan.workers))
+    if not guesses:
+        return single
+    return min(max(guesses), single * plan.workers)
 
 
 def tasks_for(throughput: float, workers: int, batch_s: float) -> int:
@@ -92,7 +120,7 @@ def tasks_for(throughput: float, workers: int, batch_s: float) -> int:
     return max(MIN_TASKS, MIN_TASKS_PER_WORKER * workers, min(by_time, MAX_TASKS))
 
 
-#: A doubling must gain more than this (or twice the measured spread) to count as scaling.
+#: A larger pool must gain more than this (or twice the measured spread) to count as scaling.
 MIN_GAIN = 0.05
 
 
@@ -100,69 +128,3 @@ def noise_of(*trials: Trial) -> float:
     """The gain two measurements must differ by to be told apart: max(5%, 2 x their spread)."""
     spread = max((t.throughput_spread or 0.0) for t in trials)
     return max(MIN_GAIN, 2 * spread)
-
-
-def next_step(
-    curve: Sequence[Trial],
-    *,
-    scales: bool,
-    max_workers: int,
-    leader_throughput: float,
-    scaling_limit: int,
-) -> tuple[int | None, str]:
-    """The adaptive sweep's next worker count for one backend, or None and why it stops.
-
-    ``curve`` holds the backend's successful trials. Doubling goes on while each doubling
-    gains more than the noise; then the gap between the last two counts is refined once (the
-    knee lies there). A backend stops early when even perfect scaling up to ``scaling_limit``
-    workers (the free cores, for work that needs a core each) could not reach the leader.
-    """
-    measured = {t.workers: t for t in curve if t.throughput}
-    if not measured:
-        return None, "no successful trial to grow from"
-    if not scales:
-        return None, "runs one task at a time"
-    counts = sorted(measured)
-    best = max(measured.values(), key=lambda t: t.throughput or 0.0)
-    last = counts[-1]
-    previous = counts[-2] if len(counts) > 1 else None
-    growing = previous is None or (
-        last == 2 * previous
-        and _gain(measured[previous], measured[last]) > noise_of(measured[previous], measured[last])
-    )
-    if growing:
-        if last >= max_workers:
-            return None, f"reached --max-workers {max_workers}"
-        if last >= scaling_limit < max_workers:
-            return None, (
-                f"reached the {_count(scaling_limit)} the free cores allow for work that "
-                "needs a core each: larger pools would only oversubscribe them"
-            )
-        potential = (best.throughput or 0.0) * max(scaling_limit, best.workers) / best.workers
-        if potential < leader_throughput * (1 - MIN_GAIN):
-            return None, (
-                f"cannot win: even perfect scaling to {_count(max(scaling_limit, best.workers))} "
-                f"would give {potential:,.0f} tasks/s, below the best so far "
-                f"({leader_throughput:,.0f} tasks/s)"
-            )
-        return min(2 * last, max_workers), ""
-    assert previous is not None
-    low, high = previous, last
-    if high == 2 * low:  # the doubling that stopped paying: the knee is between
-        middle = (low + high) // 2
-        if low < middle < high and middle not in measured:
-            return middle, ""
-    lower = max((c for c in counts if c < high), default=low)
-    gain = _gain(measured[lower], measured[high])
-    return None, (
-        f"stopped growing: x{high} gained {gain:+.0%} over x{lower} "
-        f"(noise {noise_of(measured[lower], measured[high]):.0%})"
-    )
-
-
-def _count(workers: int) -> str:
-    return "1 worker" if workers == 1 else f"{workers} workers"
-
-
-def _gain(before: Trial, after: Trial) -> float:
-    return (after.throughput or 0.0) / (before.throughput or 1.0) - 1

@@ -5,6 +5,10 @@ target, else the reason it cannot) and ``session(target, workers)``: a context m
 starts the pool or event loop (outside the clock) and yields a ``Runner``. The runner executes
 a batch of calls with ``workers`` of them in flight and returns one ``TaskResult`` per call.
 Sessions are reused across warm-up and repeats so start-up is paid once and measured apart.
+
+A backend may also set ``sync_via`` to the name of the backend whose pool runs plain
+(non-coroutine) functions for it: the event loops hand them to a thread pool, so for a plain
+function they are ``thread`` plus a loop, and the adaptive sweep measures them less.
 """
 
 from __future__ import annotations

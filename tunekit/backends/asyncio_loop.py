@@ -59,6 +59,8 @@ class AsyncioBackend:
     name = "asyncio"
     description = "one asyncio event loop (sync functions: loop.run_in_executor on threads)"
     scales = True
+    #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
+    sync_via = "thread"
 
     def supports(self, target: Target) -> str | None:
         """Coroutines run on the loop, anything else in its executor."""

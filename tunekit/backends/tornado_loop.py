@@ -29,6 +29,8 @@ class TornadoBackend:
     name = "tornado"
     description = "tornado.ioloop.IOLoop.run_sync (sync functions: IOLoop.run_in_executor)"
     scales = True
+    #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
+    sync_via = "thread"
 
     def supports(self, target: Target) -> str | None:
         """Coroutines run on the IOLoop, anything else in its executor."""

@@ -41,6 +41,8 @@ class TwistedBackend:
     name = "twisted"
     description = "Twisted asyncio reactor in a thread (sync functions: deferToThreadPool)"
     scales = True
+    #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
+    sync_via = "thread"
 
     def supports(self, target: Target) -> str | None:
         """Coroutines run on the reactor's loop, anything else in a Twisted thread pool."""
