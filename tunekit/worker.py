@@ -29,7 +29,7 @@ from tunekit.errors import TunekitError
 from tunekit.models import Latency, Trial
 from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
 from tunekit.probes import ProbeContext
-from tunekit.stats import percentiles, relative_spread
+from tunekit.stats import percentiles, relative_spread, saturated_throughput
 from tunekit.target import Call, Target, TargetSpec, load_target
 
 #: Calibration stops after this many calls even if they are very fast.
@@ -88,6 +88,7 @@ def run_trial(request: dict[str, Any]) -> dict[str, Any]:
         return _trial_dict(trial)
     batch = _cycle(target.calls, tasks)
     walls: list[float] = []
+    rates: list[float] = []
     cpus: list[float] = []
     latencies: list[float] = []
     errors: list[str] = []
@@ -100,27 +101,42 @@ def run_trial(request: dict[str, Any]) -> dict[str, Any]:
                 cpu0 = cpu_seconds()
                 wall0 = perf_counter()
                 results = run(batch)
-                walls.append(perf_counter() - wall0)
+                wall1 = perf_counter()
+                walls.append(wall1 - wall0)
                 cpus.append(cpu_seconds() - cpu0)
+                ends = [r.end_s for r in results]
+                rates.append(saturated_throughput(ends, wall0, wall1, _in_flight(run, workers)))
                 latencies += [r.latency_s for r in results]
                 errors += [r.error for r in results if r.error]
             trial.chunksize = getattr(run, "chunksize", None)
     except Exception as exc:
         trial.status = "failed"
         trial.reason = f"the {name} backend raised {type(exc).__name__}: {exc}"
-    _summarize(trial, walls, cpus, latencies, errors)
+    _summarize(trial, walls, rates, cpus, latencies, errors)
     return _trial_dict(trial)
 
 
+def _in_flight(run: Any, workers: int) -> int:
+    """Tasks a pool holds at once: one per worker; a process pool hands out chunks and
+    queues one chunk more than it has workers."""
+    chunksize = getattr(run, "chunksize", None)
+    return workers if chunksize is None else (workers + 1) * chunksize
+
+
 def _summarize(
-    trial: Trial, walls: list[float], cpus: list[float], latencies: list[float], errors: list[str]
+    trial: Trial,
+    walls: list[float],
+    rates: list[float],
+    cpus: list[float],
+    latencies: list[float],
+    errors: list[str],
 ) -> None:
     trial.repeats = len(walls)
     trial.errors = len(errors)
     trial.first_error = errors[0] if errors else None
     trial.peak_rss_bytes, trial.worker_peak_rss_bytes = peak_rss_bytes()
     if walls:
-        values = [trial.tasks / w for w in walls]
+        values = rates  # tasks/s while every worker was busy, one value per batch
         trial.throughput_values = values
         trial.throughput = statistics.median(values)
         trial.throughput_spread = relative_spread(values)

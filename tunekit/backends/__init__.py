@@ -26,6 +26,9 @@ class TaskResult(NamedTuple):
 
     latency_s: float
     error: str | None
+    #: ``time.perf_counter()`` when the task ended, where it ran (None if not known): lets the
+    #: trial measure throughput only while every worker was busy.
+    end_s: float | None = None
 
 
 Runner = Callable[["Sequence[Call]"], list[TaskResult]]

@@ -13,6 +13,11 @@ if TYPE_CHECKING:
     from tunekit.target import Call, Target
 
 
+def _ended(start: float, error: str | None) -> TaskResult:
+    end = perf_counter()
+    return TaskResult(end - start, error, end)
+
+
 def describe_error(exc: BaseException) -> str:
     """``TypeName: message`` as shown in reports."""
     text = str(exc)
@@ -30,8 +35,8 @@ def call_sync(
         if deliver is not None:
             deliver(result)
     except Exception as exc:
-        return TaskResult(perf_counter() - start, describe_error(exc))
-    return TaskResult(perf_counter() - start, None)
+        return _ended(start, describe_error(exc))
+    return _ended(start, None)
 
 
 def call_in_new_loop(
@@ -45,8 +50,8 @@ def call_in_new_loop(
         if deliver is not None:
             deliver(result)
     except Exception as exc:
-        return TaskResult(perf_counter() - start, describe_error(exc))
-    return TaskResult(perf_counter() - start, None)
+        return _ended(start, describe_error(exc))
+    return _ended(start, None)
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:
@@ -60,8 +65,8 @@ async def call_async(func: Callable[..., Awaitable[Any]], call: Call) -> TaskRes
     try:
         await func(*args, **kwargs)
     except Exception as exc:
-        return TaskResult(perf_counter() - start, describe_error(exc))
-    return TaskResult(perf_counter() - start, None)
+        return _ended(start, describe_error(exc))
+    return _ended(start, None)
 
 
 def blocking_caller(
