@@ -10,7 +10,7 @@ from tunekit.models import Latency, Machine, Trial, Workload
 from tunekit.recommend import recommend
 from tunekit.scaling import fit_usl
 from tunekit.sweep import AdaptiveSweep, Contender, knee_gap
-from tunekit.trials import TrialPlan
+from tunekit.trials import TrialPlan, predicted_throughput
 
 BUILT_INS = [
     Contender("sequential", scales=False),
@@ -50,16 +50,20 @@ def simulate(
     max_workers: int = 32,
     limit: int = 32,
     is_coroutine: bool = False,
+    cores: float | None = None,
 ) -> tuple[list[str], dict[str, str]]:
-    """Run the planner against a known throughput curve: the trials it asks for, and why
-    each backend stopped."""
+    """Run the planner against a known throughput curve (each trial keeping ``cores`` busy,
+    if given): the trials it asks for, and why each backend stopped."""
     planner = AdaptiveSweep(
         contenders, max_workers=max_workers, scaling_limit=limit, is_coroutine=is_coroutine
     )
     trials: list[Trial] = []
     while (plan := planner.next_plan(trials)) is not None:
         assert len(trials) < 60, "the sweep does not end"
-        trials.append(t(plan.workers, curve(plan.backend, plan.workers), backend=plan.backend))
+        trial = t(plan.workers, curve(plan.backend, plan.workers), backend=plan.backend)
+        if cores is not None:
+            trial.cpu_s, trial.wall_s = cores * 0.1, 0.1
+        trials.append(trial)
     return [trial.key for trial in trials], planner.stops
 
 
@@ -110,6 +114,21 @@ def overhead_bound(backend: str, n: int) -> float:
 )
 def test_the_sweep_measures_what_it_needs(curve: Curve, limit: int, expected: str) -> None:
     assert ", ".join(simulate(curve, limit=limit)[0]) == expected
+
+
+def test_a_limit_outside_the_process_stops_the_tied_challengers_at_the_knee() -> None:
+    # the leader stopped gaining with 0.2 cores busy: the service is the limit, for all
+    measured, stops = simulate(service_limited, cores=0.2)
+    assert "process x16" not in measured
+    assert stops["process"] == (
+        "measured less: process x8 ties with 1.00x thread x8 (800 tasks/s), and thread's pool "
+        "stopped gaining at thread x16 while its processes kept only 0.20 cores busy: the "
+        "limit is outside them (a service, a lock, the network), so a larger pool would not "
+        "help this backend either"
+    )
+    # ... but with a core busy (the GIL, say) a tied process pool may still go further
+    measured, _ = simulate(mixed, cores=1.0)
+    assert "process x32" in measured
 
 
 def test_every_backend_says_why_it_stopped() -> None:
@@ -361,3 +380,31 @@ def test_a_memory_limit_rules_out_larger_pools_and_says_so() -> None:
     )
     assert (rec.model, rec.pool_size) == ("process", 2)
     assert "process x4 exceeded the memory limit, so larger pools were ruled out" in rec.reasons
+
+
+@pytest.mark.parametrize(
+    ("plan", "earlier", "growth", "expected"),
+    [
+        # a larger pool: the previous one x 1.5, between no gain and perfect doubling
+        (TrialPlan("thread", 4), [t(2, 200)], None, 300),
+        # ... x 1 in the grid, so that a gain shortens the batch instead of overrunning it
+        (TrialPlan("thread", 4), [t(2, 200)], 1.0, 200),
+        # a challenger jumping to the leader's size is sized like the leader, up to perfect
+        # scaling from its own last pool
+        (TrialPlan("process", 16), [t(2, 190, backend="process"), t(16, 1200)], None, 1200),
+        (TrialPlan("process", 16), [t(2, 100, backend="process"), t(16, 1200)], None, 800),
+        # a first trial: sequential x 1.5, or the fastest backend at its size ...
+        (TrialPlan("thread", 2), [t(1, 100, backend="sequential")], None, 150),
+        (TrialPlan("asyncio", 8), [t(1, 100, backend="sequential"), t(8, 700)], None, 700),
+        # ... but no more than its workers can do at the task's time plus its dispatch cost:
+        # a sub-microsecond task on an event loop costs 60 us per task, not 0.1 us
+        (TrialPlan("asyncio", 2), [t(1, 1e7, backend="sequential"), t(2, 6e5)], None, 2 / 60.1e-6),
+    ],
+)
+def test_trials_are_sized_from_what_was_measured(
+    plan: TrialPlan, earlier: list[Trial], growth: float | None, expected: float
+) -> None:
+    baseline = next((x for x in earlier if x.backend == "sequential"), None)
+    task_s = 1 / baseline.throughput if baseline and baseline.throughput else 1e-3
+    guess = predicted_throughput(plan, earlier, task_s, growth, baseline)
+    assert guess == pytest.approx(expected, rel=1e-3)

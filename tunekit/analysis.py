@@ -379,9 +379,7 @@ class _Analysis:
             if self.ruled_out(plan):
                 continue
             share = self.left() / (len(plans) - index)
-            # Batches are sized as if a pool gained nothing over the previous one: a gain
-            # then makes them shorter instead of overrunning the grid's budget.
-            self.report.trials.append(self.measure(plan, self.clamp_batch(share), growth=1.0))
+            self.report.trials.append(self.measure(plan, self.clamp_batch(share), grid=True))
 
     def adaptive_sweep(self) -> None:
         """Screen every backend, grow the leader's pool while it pays, challenge it with the
@@ -535,21 +533,24 @@ class _Analysis:
         return (share - overhead_s) / (self.config.repeats + WARMUP_BATCHES)
 
     def measure(
-        self,
-        plan: TrialPlan,
-        batch_s: float,
-        throughput: float | None = None,
-        growth: float | None = None,
+        self, plan: TrialPlan, batch_s: float, throughput: float | None = None, grid: bool = False
     ) -> Trial:
         """One trial, sized from ``throughput`` or what earlier trials measured (see
-        ``predicted_throughput``; ``growth`` overrides the gain it assumes per pool size)."""
+        ``predicted_throughput``). In the grid, only from the backend's own smaller pools,
+        assuming no gain: a gain then shortens the batches instead of overrunning the grid."""
         if throughput is None:
-            fixed = {c.name for c in self.backends if not c.scales}  # sequential
             trials = self.report.trials
-            baseline = next((t for t in trials if t.backend in fixed and t.status == "ok"), None)
-            throughput = predicted_throughput(
-                plan, trials, self.info["task_wall_s"], growth, baseline
-            )
+            if grid:
+                own = [t for t in trials if t.backend == plan.backend]
+                throughput = predicted_throughput(plan, own, self.info["task_wall_s"], 1.0)
+            else:
+                fixed = {c.name for c in self.backends if not c.scales}  # sequential
+                baseline = next(
+                    (t for t in trials if t.backend in fixed and t.status == "ok"), None
+                )
+                throughput = predicted_throughput(
+                    plan, trials, self.info["task_wall_s"], baseline=baseline
+                )
         overhead_s = float(self.info["overhead_s"])
         batches = self.config.repeats + WARMUP_BATCHES
         left = self.left()

@@ -30,6 +30,11 @@ from tunekit.models import Trial
 from tunekit.recommend import KNEE_SHARE, knee_of, model_cost
 from tunekit.trials import MIN_GAIN, TrialPlan, noise_of
 
+#: A leader whose pool stopped gaining while its processes kept fewer cores than this busy
+#: was stopped by something outside them (a service, a lock): a backend that ties with it
+#: would stop there too. Half a core: below what one GIL-bound process uses when it is the
+#: limit (0.9-1.0 cores), above what waiting tasks use.
+SPARE_CORES = 0.5
 #: A median task latency this many times the previous pool's, with no throughput gained, means
 #: tasks wait for something shared: by Little's law the added workers only lengthen a queue.
 QUEUE_LATENCY_GROWTH = 1.5
@@ -126,6 +131,7 @@ class AdaptiveSweep:
     def _challenge(self, curves: dict[str, list[Trial]]) -> TrialPlan | None:
         leader = self._leading_trial(curves)
         knee = leader.workers if leader is not None else self.first_size(_flat(curves))
+        leader_curve = _ok(curves[self.leader]) if self.leader is not None else []
         waiting = [
             name
             for name, contender in self.contenders.items()
@@ -140,7 +146,7 @@ class AdaptiveSweep:
             if at_knee is None and largest < knee:
                 return TrialPlan(name, knee)
             if at_knee is not None and leader is not None and largest == knee:
-                verdict = self._judge(name, at_knee, leader)
+                verdict = self._judge(name, at_knee, leader, leader_curve)
                 if verdict is not None:
                     self.stops[name] = verdict
                     continue
@@ -185,7 +191,9 @@ class AdaptiveSweep:
             return None
         return knee_of(_ok(curves[self.leader]))
 
-    def _judge(self, name: str, trial: Trial, leader: Trial) -> str | None:
+    def _judge(
+        self, name: str, trial: Trial, leader: Trial, leader_curve: Sequence[Trial]
+    ) -> str | None:
         """Why ``name`` stops at the leader's knee, or None when it should keep growing."""
         noise = noise_of(trial, leader)
         ratio = _throughput(trial) / _throughput(leader) if _throughput(leader) else 0.0
@@ -200,6 +208,15 @@ class AdaptiveSweep:
             return (
                 f"measured less: it runs plain functions on a {via} pool, so it can only tie "
                 f"with {via} or trail it; {trial.key} reached {versus}"
+            )
+        stopped = max(leader_curve, key=lambda t: t.workers)
+        cores = _cores_busy(stopped)
+        if ratio <= 1 + noise and cores is not None and cores < SPARE_CORES:
+            return (
+                f"measured less: {trial.key} ties with {versus}, and {self.leader}'s pool "
+                f"stopped gaining at {stopped.key} while its processes kept only {cores:.2f} "
+                "cores busy: the limit is outside them (a service, a lock, the network), so a "
+                "larger pool would not help this backend either"
             )
         return None
 
@@ -264,6 +281,13 @@ def knee_gap(curve: Sequence[Trial]) -> int | None:
     best = max(_throughput(t) for t in _ok(curve))
     reach = _throughput(lower) * middle / lower.workers
     return middle if reach >= KNEE_SHARE * best else None
+
+
+def _cores_busy(trial: Trial) -> float | None:
+    """Cores' worth of CPU the trial's processes used while measuring (None if unknown)."""
+    if trial.cpu_s is None or not trial.wall_s:
+        return None
+    return trial.cpu_s / trial.wall_s
 
 
 def _gains(before: Trial, after: Trial) -> bool:
