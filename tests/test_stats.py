@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tunekit.stats import saturated_throughput
+from tunekit.worker import resized
 
 
 def waves(tasks: int, workers: int, latency: float, start: float = 100.0) -> list[float | None]:
@@ -38,3 +39,23 @@ def test_without_end_times_or_off_this_clock_it_is_tasks_over_wall_time() -> Non
 def test_a_window_shorter_than_one_wave_is_not_trusted() -> None:
     ends = waves(20, 16, 0.01)  # 4 completions before the queue empties: fewer than 16
     assert saturated_throughput(ends, 100.0, 100.02, 16) == pytest.approx(20 / 0.02)
+
+
+@pytest.mark.parametrize(
+    ("tasks", "warm_tasks", "warm_s", "expected"),
+    [
+        # the warm-up ran at the planned rate: the plan stands
+        (100, 32, 0.032, 100),
+        # 12x slower than planned (a loop that serializes on a lock, sized like a pool that
+        # does not): the batches are cut to 0.1 s at the warm-up's rate
+        (365, 32, 0.11, 32),
+        # much faster than planned: more tasks, so that a batch is not over before it starts
+        (20, 32, 0.016, 200),
+        # a warm-up too short to time says nothing: the plan stands
+        (100, 10, 0.000_01, 100),
+    ],
+)
+def test_a_trial_resizes_its_batches_when_the_plan_was_far_off(
+    tasks: int, warm_tasks: int, warm_s: float, expected: int
+) -> None:
+    assert resized(tasks, 16, warm_tasks, warm_s, batch_s=0.1) == expected

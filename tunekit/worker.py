@@ -31,9 +31,14 @@ from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
 from tunekit.probes import ProbeContext
 from tunekit.stats import percentiles, relative_spread, saturated_throughput
 from tunekit.target import Call, Target, TargetSpec, load_target
+from tunekit.trials import tasks_for
 
 #: Calibration stops after this many calls even if they are very fast.
 MAX_CALIBRATION_CALLS = 1_000_000
+#: A trial's batches are re-sized from its warm-up when the planned ones would last outside
+#: this factor of the requested length either way, provided the warm-up lasted this long.
+RESIZE_FACTOR = 2.0
+RESIZE_MIN_WARMUP_S = 0.01
 
 
 def inspect_target(request: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +101,13 @@ def run_trial(request: dict[str, Any]) -> dict[str, Any]:
         started = perf_counter()
         with backend.session(target, workers) as run:
             trial.startup_s = perf_counter() - started
-            run(batch[: max(2 * workers, min(tasks, 10))])  # warm-up: not measured
+            warm_up = batch[: max(2 * workers, min(tasks, 10))]
+            warm_started = perf_counter()
+            run(warm_up)  # not measured
+            warm_s = perf_counter() - warm_started
+            trial.tasks = resized(tasks, workers, len(warm_up), warm_s, request.get("batch_s"))
+            if trial.tasks != tasks:
+                batch = _cycle(target.calls, trial.tasks)
             for _ in range(repeats):
                 cpu0 = cpu_seconds()
                 wall0 = perf_counter()
@@ -114,6 +125,20 @@ def run_trial(request: dict[str, Any]) -> dict[str, Any]:
         trial.reason = f"the {name} backend raised {type(exc).__name__}: {exc}"
     _summarize(trial, walls, rates, cpus, latencies, errors)
     return _trial_dict(trial)
+
+
+def resized(tasks: int, workers: int, warm_tasks: int, warm_s: float, batch_s: float | None) -> int:
+    """Tasks per measured batch: ``tasks`` as planned, unless the warm-up shows that they would
+    last outside half to twice ``batch_s`` (the parent's guess of the throughput was off: a
+    backend that serializes on a lock, say, is sized like the pool it is compared with). A
+    warm-up shorter than ``RESIZE_MIN_WARMUP_S`` says too little to go on."""
+    if batch_s is None or warm_s < RESIZE_MIN_WARMUP_S or warm_tasks <= 0:
+        return tasks
+    rate = warm_tasks / warm_s
+    lasts = tasks / rate
+    if batch_s / RESIZE_FACTOR <= lasts <= batch_s * RESIZE_FACTOR:
+        return tasks
+    return tasks_for(rate, workers, batch_s)
 
 
 def _in_flight(run: Any, workers: int) -> int:
