@@ -306,15 +306,22 @@ def test_pool_size_rules(trials: list[Trial], machine: Machine, expected: tuple[
     assert (rec.model, rec.pool_size) == expected
 
 
-def test_the_knee_is_the_smallest_pool_within_noise_of_the_best() -> None:
+def test_the_knee_is_the_smallest_pool_within_5_percent_of_the_best() -> None:
     waiting = Workload(is_coroutine=False, kind="io-bound")
-    trials = [t(1, 100, backend="sequential"), t(2, 190), t(4, 380), t(8, 395)]
+    trials = [t(1, 100, backend="sequential"), t(2, 190), t(4, 388), t(8, 395)]
     rec = recommend(trials, waiting, IDLE)
     assert (rec.model, rec.pool_size) == ("thread", 4)
     assert (
-        "4 workers is the knee for thread: 96% of its best (thread x8, 395 tasks/s) with 4 "
+        "4 workers is the knee for thread: 98% of its best (thread x8, 395 tasks/s) with 4 "
         "fewer workers"
     ) in rec.reasons
+
+
+def test_the_knee_keeps_a_margin_for_noise() -> None:
+    # 96% of the best as measured is too close to 95% to call: the larger pool is kept
+    waiting = Workload(is_coroutine=False, kind="io-bound")
+    trials = [t(1, 100, backend="sequential"), t(2, 190), t(4, 380), t(8, 395)]
+    assert recommend(trials, waiting, IDLE).pool_size == 8
 
 
 def test_the_capacity_cap_is_explained() -> None:

@@ -463,8 +463,9 @@ class _Analysis:
 
     def duel(self, expected: int) -> None:
         """Measure the backends whose best is within noise of the best again, alternating, and
-        merge the values: drift on a shared machine then hits all of them alike. (Pool sizes
-        of one backend are not dueled: the knee rule already prefers the smaller one.)"""
+        merge the values: drift on a shared machine then hits all of them alike. The pool the
+        recommendation would choose joins them when it is not its backend's best: whether it
+        is within 5% of that best is the closest call the recommendation makes."""
         ok = [t for t in self.report.trials if t.status == "ok" and t.throughput]
         if len(ok) < 2:
             return
@@ -478,6 +479,12 @@ class _Analysis:
             for t in peaks.values()
             if (t.throughput or 0.0) >= (best.throughput or 0.0) * (1 - band)
         ][:DUEL_SIZE]
+        chosen = recommend(self.report.trials, self.report.workload, self.report.machine)
+        knee = next(
+            (t for t in ok if t.backend == chosen.model and t.workers == chosen.pool_size), None
+        )
+        if knee is not None and knee not in contenders:
+            contenders.append(knee)
         if len(contenders) < 2:
             return
         for trial in contenders:
@@ -572,6 +579,7 @@ class _Analysis:
             "workers": plan.workers,
             "tasks": tasks,
             "repeats": self.config.repeats,
+            "batch_s": batch_s,  # the worker re-sizes its batches if the guess was far off
         }
         timeout = min(TIMEOUT_FACTOR * planned + 1.0, left + BUDGET_MARGIN_S)
         outcome = run_in_child(request, timeout, self.memory_limit)

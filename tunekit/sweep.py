@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tunekit.models import Trial
-from tunekit.recommend import KNEE_SHARE, knee_of, model_cost
+from tunekit.recommend import KNEE_THRESHOLD, knee_of, model_cost
 from tunekit.trials import MIN_GAIN, TrialPlan, noise_of
 
 #: A leader whose pool stopped gaining while its processes kept fewer cores than this busy
@@ -280,7 +280,7 @@ def knee_gap(curve: Sequence[Trial]) -> int | None:
         return None
     best = max(_throughput(t) for t in _ok(curve))
     reach = _throughput(lower) * middle / lower.workers
-    return middle if reach >= KNEE_SHARE * best else None
+    return middle if reach >= KNEE_THRESHOLD * best else None
 
 
 def _cores_busy(trial: Trial) -> float | None:
