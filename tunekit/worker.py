@@ -35,9 +35,13 @@ from tunekit.trials import tasks_for
 
 #: Calibration stops after this many calls even if they are very fast.
 MAX_CALIBRATION_CALLS = 1_000_000
-#: A trial's batches are re-sized from its warm-up when the planned ones would last outside
-#: this factor of the requested length either way, provided the warm-up lasted this long.
-RESIZE_FACTOR = 2.0
+#: A trial's batches are re-sized from its warm-up when the planned ones would last over
+#: RESIZE_LONGER or under RESIZE_SHORTER times the requested length, provided the warm-up
+#: lasted RESIZE_MIN_WARMUP_S. Longer has the wide margin: a warm-up is slowed by every
+#: worker's first call (a fresh pool of 16 processes ran its warm-up at half speed), and the
+#: parent stops a trial at 4x its plan, which is what the re-sizing must prevent.
+RESIZE_LONGER = 3.0
+RESIZE_SHORTER = 0.5
 RESIZE_MIN_WARMUP_S = 0.01
 
 
@@ -129,14 +133,14 @@ def run_trial(request: dict[str, Any]) -> dict[str, Any]:
 
 def resized(tasks: int, workers: int, warm_tasks: int, warm_s: float, batch_s: float | None) -> int:
     """Tasks per measured batch: ``tasks`` as planned, unless the warm-up shows that they would
-    last outside half to twice ``batch_s`` (the parent's guess of the throughput was off: a
-    backend that serializes on a lock, say, is sized like the pool it is compared with). A
+    last far longer or shorter than ``batch_s`` (the parent's guess of the throughput was off:
+    a backend that serializes on a lock, say, is sized like the pool it is compared with). A
     warm-up shorter than ``RESIZE_MIN_WARMUP_S`` says too little to go on."""
     if batch_s is None or warm_s < RESIZE_MIN_WARMUP_S or warm_tasks <= 0:
         return tasks
     rate = warm_tasks / warm_s
     lasts = tasks / rate
-    if batch_s / RESIZE_FACTOR <= lasts <= batch_s * RESIZE_FACTOR:
+    if batch_s * RESIZE_SHORTER <= lasts <= batch_s * RESIZE_LONGER:
         return tasks
     return tasks_for(rate, workers, batch_s)
 
