@@ -33,8 +33,8 @@ the two lock workloads) at >= 0.95 of the grid's best, pool size <= 2x the knee,
                                   [--grid-seconds 1.5] [--max-workers 32] [--probe NAME ...]
                                   [--backends sequential,thread,...] [--json PATH]
 
-The full run takes 13 to 20 minutes (9 x (30 s + 56.5 s), plus the grids run again); --quick
-about 35 s per workload. ``--reports DIR`` keeps every analysis's JSON report.
+The full run takes about 25 minutes (9 x (about 9 s + 56.5 s), the side-by-side rounds, and
+grids run again when they skipped configurations); --quick about 35 s per workload. ``--reports DIR`` keeps every analysis's JSON report.
 """
 
 from __future__ import annotations
