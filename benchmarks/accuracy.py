@@ -34,7 +34,8 @@ the two lock workloads) at >= 0.95 of the grid's best, pool size <= 2x the knee,
                                   [--backends sequential,thread,...] [--json PATH]
 
 The full run takes about 25 minutes (9 x (about 9 s + 56.5 s), the side-by-side rounds, and
-grids run again when they skipped configurations); --quick about 35 s per workload. ``--reports DIR`` keeps every analysis's JSON report.
+grids run again when they skipped configurations); --quick about 35 s per workload.
+``--reports DIR`` keeps every analysis's JSON report.
 """
 
 from __future__ import annotations
