@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,3 +164,18 @@ def test_a_dead_zygote_falls_back_to_fresh_interpreters(start: str) -> None:
         os.kill(zygote.pid, 9)
         assert gone(zygote.pid)
         assert run_in_child(trial_request("add"), timeout_s=30).status == "ok"
+
+
+def test_a_trial_the_zygote_dies_under_runs_again_in_a_fresh_interpreter(start: str) -> None:
+    if start == "forked":
+        pytest.skip("starts its own zygote")
+    with fork_server():
+        (zygote,) = psutil.Process().children()
+        killer = threading.Timer(0.5, os.kill, (zygote.pid, signal.SIGKILL))
+        killer.start()
+        began = time.monotonic()
+        outcome = run_in_child(trial_request("hangs"), timeout_s=3)
+        killer.join()
+    # not "failed, killed by SIGKILL" (its zygote's death), but the fresh run's own timeout
+    assert outcome.status == "timeout"
+    assert time.monotonic() - began >= 3

@@ -63,7 +63,13 @@ def run_in_child(
         try:
             returncode, peak = _wait(proc, started + max(timeout_s, 0.1), memory_limit_bytes)
         finally:
-            kill_process_tree(proc)
+            try:
+                kill_process_tree(proc)
+            finally:
+                if isinstance(proc, ForkedChild):
+                    proc.release()
+        if isinstance(proc, ForkedChild) and proc.lost:  # the zygote died under it
+            return run_in_child(request, timeout_s, memory_limit_bytes)  # now a fresh one
         elapsed = perf_counter() - started
         if peak is not None:
             limit = format_bytes(memory_limit_bytes or 0)
@@ -198,11 +204,12 @@ KILLED_EXIT_S = 5.0
 
 
 @contextlib.contextmanager
-def fork_server() -> Iterator[None]:
+def fork_server(ready_s: float = ZYGOTE_READY_S) -> Iterator[None]:
     """Within this block, ``run_in_child`` forks its children from one warm ``tunekit.zygote``
     (saving each the start of an interpreter); the zygote is stopped and reaped on the way out.
-    If it cannot start or dies, children start as fresh interpreters."""
-    zygote = Zygote.start()
+    If it is not ready within ``ready_s``, or dies, children start as fresh interpreters (a
+    trial the zygote died under is run again that way)."""
+    zygote = Zygote.start(ready_s)
     token = _ZYGOTE.set(zygote)
     try:
         yield
@@ -215,14 +222,15 @@ def fork_server() -> Iterator[None]:
 class Zygote:
     """The parent's handle on a running ``tunekit.zygote``: a line protocol over its pipes."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], ready_s: float) -> None:
         self.proc = proc
+        self.ready_s = ready_s
         self.buffer = b""
         self.broken = False
 
     @classmethod
-    def start(cls) -> Zygote | None:
-        """Start a zygote and wait until it is warm; None if it fails to."""
+    def start(cls, ready_s: float = ZYGOTE_READY_S) -> Zygote | None:
+        """Start a zygote and wait until it is warm; None if it is not within ``ready_s``."""
         proc = subprocess.Popen(
             [sys.executable, "-m", "tunekit.zygote"],
             stdin=subprocess.PIPE,
@@ -230,9 +238,9 @@ class Zygote:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        zygote = cls(proc)
+        zygote = cls(proc, ready_s)
         try:
-            ready = zygote.message(ZYGOTE_READY_S)
+            ready = zygote.message(ready_s)
         except BaseException:
             zygote.close()
             raise
@@ -245,18 +253,32 @@ class Zygote:
         """Ask for a child running the worker on ``argv``; None if the zygote is not usable."""
         if self.broken or self.proc.poll() is not None:
             return None
-        request = json.dumps({"argv": argv, "output": str(output)}) + "\n"
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(request.encode())
-            self.proc.stdin.flush()
-            reply = self.message(ZYGOTE_READY_S)
+            self.send({"argv": argv, "output": str(output)})
+            reply = self.message(self.ready_s)
         except OSError:
             reply = None
+        except BaseException:  # Ctrl-C between the request and the reply
+            self.abandon()
+            raise
         if reply is None or "pid" not in reply:
-            self.broken = True
+            self.abandon()
             return None
         return ForkedChild(int(reply["pid"]), self)
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(message) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def abandon(self) -> None:
+        """Give the zygote up after a request whose reply did not come: if a child was forked
+        all the same, kill its process group, since nobody else knows its pid."""
+        self.broken = True
+        with contextlib.suppress(Exception):
+            reply = self.message(1.0)
+            if reply is not None and "pid" in reply:
+                os.killpg(int(reply["pid"]), signal.SIGKILL)
 
     def message(self, timeout: float | None) -> dict[str, Any] | None:
         """The next message, or None if none came within ``timeout`` (or the zygote ended,
@@ -274,8 +296,14 @@ class Zygote:
                 return None
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
-        message = json.loads(line)
-        return message if isinstance(message, dict) else None
+        try:
+            message = json.loads(line)
+        except ValueError:  # not the protocol: nothing it says can be trusted
+            message = None
+        if not isinstance(message, dict):
+            self.broken = True
+            return None
+        return message
 
     def close(self) -> None:
         """End the zygote (end of input) and reap it; kill it if it does not end at once."""
@@ -299,6 +327,8 @@ class ForkedChild:
         self.pid = pid
         self.zygote = zygote
         self.returncode: int | None = None
+        #: The zygote died (or stopped making sense) while this child ran.
+        self.lost = False
 
     def wait(self, timeout: float | None = None) -> int:
         """The exit code; ``subprocess.TimeoutExpired`` if it is still running at ``timeout``."""
@@ -310,6 +340,7 @@ class ForkedChild:
             raise subprocess.TimeoutExpired("tunekit.worker", timeout)
         if message is None or "exit" not in message:  # the zygote died: so did its child
             self.zygote.broken = True
+            self.lost = True
             self.returncode = -signal.SIGKILL
         else:
             self.returncode = int(message["exit"])
@@ -325,3 +356,9 @@ class ForkedChild:
         if self.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
+
+    def release(self) -> None:
+        """Let the zygote reap the child: the parent is done with its pid."""
+        if not self.zygote.broken:
+            with contextlib.suppress(OSError):
+                self.zygote.send({"reap": self.pid})
