@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tunekit.analysis import merge_repeats
 from tunekit.models import Latency, Machine, Trial, Workload
 from tunekit.recommend import recommend
 from tunekit.scaling import fit_usl
@@ -415,3 +416,13 @@ def test_trials_are_sized_from_what_was_measured(
     task_s = 1 / baseline.throughput if baseline and baseline.throughput else 1e-3
     guess = predicted_throughput(plan, earlier, task_s, growth, baseline)
     assert guess == pytest.approx(expected, rel=1e-3)
+
+
+def test_merged_repeats_keep_the_count_of_measured_tasks() -> None:
+    # a re-measure whose worker re-sized its batches to 50 tasks, from 100
+    first, again = t(8, 100), t(8, 120)
+    first.throughput_values, again.throughput_values = [99, 100, 101], [119, 120, 121]
+    first.tasks, first.errors, again.tasks, again.errors = 100, 3, 50, 3
+    merge_repeats(first, again)
+    assert (first.tasks, first.repeats, first.errors) == (75, 6, 6)
+    assert first.throughput == pytest.approx(110)

@@ -27,7 +27,7 @@ import psutil
 from tunekit import __version__
 from tunekit.classify import Nature, classify
 from tunekit.errors import InputError, PluginError, TargetError, Terminated, TunekitError
-from tunekit.isolation import ChildOutcome, fork_server, run_in_child
+from tunekit.isolation import ZYGOTE_READY_S, ChildOutcome, fork_server, run_in_child
 from tunekit.lock_advice import advise_from_probe
 from tunekit.models import (
     Machine,
@@ -87,6 +87,10 @@ PROBE_TIME_S = 0.5
 #: again, alternating with the others (at most DUEL_SIZE backends).
 DUEL_BAND = 0.10
 DUEL_SIZE = 3
+#: ... in this many rounds (A B C A B C): a slow spell of the machine during one trial then
+#: costs that contender one value of nine, not its median (one round once let a 10% dip in
+#: a single re-measure move the knee).
+DUEL_ROUNDS = 2
 #: Seconds the spinning processes of the capacity check run, before and after the sweep.
 CAPACITY_BEFORE_S = 0.25
 CAPACITY_AFTER_S = 0.1
@@ -192,7 +196,8 @@ class _Analysis:
         report = self.report
         failure: str | None = None
         try:
-            with fork_server():  # every child below is forked from one warm zygote
+            # Every child below is forked from one warm zygote.
+            with fork_server(min(ZYGOTE_READY_S, self.config.budget)):
                 failure = self.measure_all()
             report.complete = True
         except KeyboardInterrupt:
@@ -450,7 +455,8 @@ class _Analysis:
         measured the clock more than the work)."""
         if trial.reruns or trial.status != "ok" or not trial.throughput:
             return
-        if not trial.unstable and (trial.wall_s or 0.0) >= SHORT_BATCH_SHARE * batch_s:
+        short = (trial.wall_s or 0.0) < SHORT_BATCH_SHARE * self.fitting(batch_s)
+        if not trial.unstable and not short:
             return
         batch_s = min(max(ADAPTIVE_BATCH_S, trial.wall_s or 0.0), MAX_BATCH_S)
         again = self.measure(TrialPlan(trial.backend, trial.workers), batch_s, trial.throughput)
@@ -487,13 +493,15 @@ class _Analysis:
             contenders.append(knee)
         if len(contenders) < 2:
             return
-        for trial in contenders:
-            plan = TrialPlan(trial.backend, trial.workers)
-            again = self.measure(plan, self.adaptive_batch(expected), throughput=trial.throughput)
-            if again.status == "skipped":
-                return
-            if again.status == "ok":
-                merge_repeats(trial, again)
+        for _ in range(DUEL_ROUNDS):
+            for trial in contenders:
+                plan = TrialPlan(trial.backend, trial.workers)
+                batch_s = self.adaptive_batch(expected)
+                again = self.measure(plan, batch_s, throughput=trial.throughput)
+                if again.status == "skipped":
+                    return
+                if again.status == "ok":
+                    merge_repeats(trial, again)
 
     def scaling_limit(self) -> int:
         """Most workers worth growing to: the free cores for work that needs a core each."""
@@ -561,8 +569,7 @@ class _Analysis:
         overhead_s = float(self.info["overhead_s"])
         batches = self.config.repeats + WARMUP_BATCHES
         left = self.left()
-        # Near the end of the budget, shorter batches beat no measurement at all.
-        batch_s = min(batch_s, max((left * 0.8 - overhead_s) / batches, SHORTEST_BATCH_S))
+        batch_s = self.fitting(batch_s)
         tasks = tasks_for(throughput, plan.workers, batch_s)
         planned = overhead_s + batches * tasks / throughput
         if planned > left:
@@ -586,6 +593,13 @@ class _Analysis:
         trial = _trial_from_outcome(plan, tasks, outcome)
         trial.unstable = (trial.throughput_spread or 0.0) > UNSTABLE_SPREAD
         return trial
+
+    def fitting(self, batch_s: float) -> float:
+        """``batch_s``, shortened near the end of the budget: shorter batches beat no
+        measurement at all."""
+        overhead_s = float(self.info["overhead_s"])
+        batches = self.config.repeats + WARMUP_BATCHES
+        return min(batch_s, max((self.left() * 0.8 - overhead_s) / batches, SHORTEST_BATCH_S))
 
     def rerun_unstable(self) -> None:
         """Measure each unstable trial once more while budget is left; keep the steadier run."""
@@ -627,11 +641,15 @@ def _skip(plan: TrialPlan, reason: str, status: Any = "skipped", tasks: int = 0)
 
 
 def merge_repeats(trial: Trial, again: Trial) -> None:
-    """Fold a second measurement of the same configuration into ``trial``: all values count."""
+    """Fold a second measurement of the same configuration into ``trial``: all values count.
+    Its batches may have had another size: ``tasks`` becomes the mean per batch, so that tasks
+    x repeats stays the number of tasks measured (the denominator of the error rate)."""
+    measured = trial.tasks * trial.repeats + again.tasks * again.repeats
     trial.throughput_values = trial.throughput_values + again.throughput_values
     trial.throughput = statistics.median(trial.throughput_values)
     trial.throughput_spread = relative_spread(trial.throughput_values)
     trial.repeats += again.repeats
+    trial.tasks = round(measured / trial.repeats) if trial.repeats else trial.tasks
     trial.errors += again.errors
     trial.reruns += 1
     trial.unstable = trial.throughput_spread > UNSTABLE_SPREAD

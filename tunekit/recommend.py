@@ -92,7 +92,12 @@ def recommend(
     tied = [p for p in peaks.values() if _throughput(p) >= _throughput(best) * (1 - noise)]
     knees = {p.backend: knee_of([t for t in ok if t.backend == p.backend]) or p for p in tied}
     model = min(
-        tied, key=lambda p: (model_cost(p.backend, workload.is_coroutine), knees[p.backend].workers)
+        tied,
+        key=lambda p: (
+            model_cost(p.backend, workload.is_coroutine),
+            knees[p.backend].workers,
+            -_throughput(knees[p.backend]),
+        ),
     )
     chosen = knees[model.backend]
     baseline = next((t for t in ok if t.backend == "sequential"), None)

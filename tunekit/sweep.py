@@ -186,7 +186,7 @@ class AdaptiveSweep:
         return cheapest[0]
 
     def _leading_trial(self, curves: dict[str, list[Trial]]) -> Trial | None:
-        """The leader's knee: its smallest pool within 5% of its best."""
+        """The leader's knee (``recommend.knee_of``): the pool it would be recommended at."""
         if self.leader is None:
             return None
         return knee_of(_ok(curves[self.leader]))
@@ -267,7 +267,8 @@ class AdaptiveSweep:
 def knee_gap(curve: Sequence[Trial]) -> int | None:
     """A pool size between the knee and the largest smaller pool measured, worth measuring:
     a whole worker count lies between them, and perfect scaling from the smaller pool could
-    bring it within 5% of the best (so it could be the knee; on a straight line it cannot)."""
+    bring it to ``KNEE_THRESHOLD`` of the best (so it could be the knee; on a straight line
+    it cannot)."""
     knee = knee_of(curve)
     if knee is None:
         return None
