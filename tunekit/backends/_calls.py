@@ -13,11 +13,6 @@ if TYPE_CHECKING:
     from tunekit.target import Call, Target
 
 
-def _ended(start: float, error: str | None) -> TaskResult:
-    end = perf_counter()
-    return TaskResult(end - start, error, end)
-
-
 def describe_error(exc: BaseException) -> str:
     """``TypeName: message`` as shown in reports."""
     text = str(exc)
@@ -35,8 +30,10 @@ def call_sync(
         if deliver is not None:
             deliver(result)
     except Exception as exc:
-        return _ended(start, describe_error(exc))
-    return _ended(start, None)
+        end = perf_counter()
+        return TaskResult(end - start, describe_error(exc), end)
+    end = perf_counter()
+    return TaskResult(end - start, None, end)
 
 
 def call_in_new_loop(
@@ -50,8 +47,10 @@ def call_in_new_loop(
         if deliver is not None:
             deliver(result)
     except Exception as exc:
-        return _ended(start, describe_error(exc))
-    return _ended(start, None)
+        end = perf_counter()
+        return TaskResult(end - start, describe_error(exc), end)
+    end = perf_counter()
+    return TaskResult(end - start, None, end)
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:
@@ -65,8 +64,10 @@ async def call_async(func: Callable[..., Awaitable[Any]], call: Call) -> TaskRes
     try:
         await func(*args, **kwargs)
     except Exception as exc:
-        return _ended(start, describe_error(exc))
-    return _ended(start, None)
+        end = perf_counter()
+        return TaskResult(end - start, describe_error(exc), end)
+    end = perf_counter()
+    return TaskResult(end - start, None, end)
 
 
 def blocking_caller(
