@@ -43,11 +43,42 @@ ASYNC = Workload(is_coroutine=True)
             SYNC,
             ("thread", 4),
         ),
-        # tie within 5%: thread beats process (cheaper model)
+        # tie within 3% (the knee's margin): thread beats process (cheaper model)
         (
             [ok("sequential", 1, 100), ok("process", 2, 200), ok("thread", 2, 195)],
             SYNC,
             ("thread", 2),
+        ),
+        # 4% apart is no tie: the recommendation is to stay within 5% of the best, with 2% of
+        # that kept for noise
+        (
+            [ok("sequential", 1, 100), ok("process", 2, 200), ok("thread", 2, 192)],
+            SYNC,
+            ("process", 2),
+        ),
+        # models are compared at their knees: thread's peak ties with process, but the pool it
+        # would be recommended at (x12, 97% of its peak) is 4.5% below process x16
+        (
+            [
+                ok("sequential", 1, 100),
+                ok("thread", 12, 955),
+                ok("thread", 24, 980),
+                ok("process", 8, 900),
+                ok("process", 16, 1000),
+            ],
+            SYNC,
+            ("process", 16),
+        ),
+        # ... and a cheaper model whose knee ties still wins
+        (
+            [
+                ok("sequential", 1, 100),
+                ok("thread", 12, 975),
+                ok("thread", 24, 990),
+                ok("process", 16, 1000),
+            ],
+            SYNC,
+            ("thread", 12),
         ),
         # a noisy best widens the band (2 x spread) ...
         ([ok("sequential", 1, 100), ok("process", 2, 115, spread=0.08)], SYNC, ("sequential", 1)),
@@ -86,7 +117,7 @@ def test_speedup_and_reasons_carry_the_numbers() -> None:
 def test_a_tie_says_which_faster_model_lost_and_why() -> None:
     rec = recommend([ok("sequential", 1, 100), ok("thread", 4, 390), ok("process", 4, 400)], SYNC)
     assert rec.reasons[1] == (
-        "process x4 measured 400 tasks/s, within the 5% noise band of "
+        "process x4 measured 400 tasks/s, within the 3% noise band of "
         "thread x4; the cheaper model wins the tie"
     )
 

@@ -24,7 +24,7 @@ from tunekit.units import format_seconds
 #: waits U/(1-U) holds on average, as long as the hold itself at U = 0.5; above, waits dominate.
 HOT_UTILIZATION = 0.5
 #: Threads waiting for a lock this share of their time lose throughput the analysis can see:
-#: twice the 5% below which recommend.py treats throughput differences as noise (MIN_NOISE).
+#: twice the 5% the recommendation may give up for a smaller pool (recommend.KNEE_SHARE).
 COSTLY_WAIT_SHARE = 0.10
 #: Hold CPU/wall at or below this: at least half the critical section is spent off-CPU
 #: (sleeping, on I/O, on another lock), midway between classify.py's "mostly waits" (0.2) and
@@ -35,7 +35,7 @@ BLOCKING_HOLD_CPU = 0.5
 #: handing over; an update under ``with lock:`` takes microseconds (DESIGN.md: ~0.2 us a take).
 LONG_HOLD_S = 0.005
 #: Acquisitions whose own cost (uninstrumented) is this share of the run's CPU time are worth
-#: batching: the 5% recommend.py treats as the smallest real difference (MIN_NOISE).
+#: batching: the 5% the recommendation may give up for a smaller pool (recommend.KNEE_SHARE).
 MERGE_COST_SHARE = 0.05
 #: Holds shorter than this are too short for their CPU share to mean anything: reading the
 #: thread CPU clock costs ~0.45 us here, so a hold must last ~40x that for 2 reads to be <3%.
