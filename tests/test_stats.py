@@ -1,44 +1,56 @@
-"""Throughput while every worker was busy, over synthetic task end times (no timing)."""
+"""Steady-state windows and batch re-sizing, over synthetic task end times (no timing)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tunekit.stats import saturated_throughput
+from tunekit.stats import stream_windows
 from tunekit.worker import resized
 
 
-def waves(tasks: int, workers: int, latency: float, start: float = 100.0) -> list[float | None]:
-    """End times of ``tasks`` equal tasks on ``workers``: full waves, then a partial one."""
+def steady(tasks: int, workers: int, latency: float, start: float = 100.0) -> list[float | None]:
+    """End times of ``tasks`` equal tasks on ``workers``, started together: waves."""
     return [start + (i // workers + 1) * latency for i in range(tasks)]
 
 
+def test_windows_are_steady_state_between_the_lead_and_the_tail() -> None:
+    # 16 workers, 10 ms tasks: 1,600 tasks/s. A lead of 2 waves, 3 windows of 64, a tail of
+    # 16: each window is 4 waves, 40 ms, whatever the stream did before and after.
+    ends = steady(32 + 3 * 64 + 16, 16, 0.01)
+    size, durations = stream_windows(ends, 100.0, 100.3, lead=32, tail=16, count=3) or (0, [])
+    assert size == 64
+    assert [size / d for d in durations] == pytest.approx([1600.0] * 3)
+
+
+def test_a_slow_start_is_not_measured() -> None:
+    # The first 32 completions straggle in over 100 ms (clients in step, a cold cache);
+    # tasks / wall time would say 1,085 tasks/s, the windows after them 1,600.
+    ramp = [100.0 + 0.1 * (i + 1) / 32 for i in range(32)]
+    rest = [100.1 + (i // 16 + 1) * 0.01 for i in range(3 * 64 + 16)]
+    ends: list[float | None] = [*ramp, *rest]
+    split = stream_windows(ends, 100.0, 100.3, lead=32, tail=16, count=3)
+    assert split is not None
+    size, durations = split
+    assert [size / d for d in durations] == pytest.approx([1600.0] * 3)
+
+
+def test_a_larger_tail_than_planned_shortens_the_windows() -> None:
+    ends = steady(32 + 3 * 64 + 16, 16, 0.01)
+    split = stream_windows(ends, 100.0, 100.3, lead=32, tail=64, count=3)
+    assert split is not None and split[0] == 48
+
+
 @pytest.mark.parametrize(
-    ("tasks", "workers", "expected"),
+    "ends",
     [
-        # 100 tasks of 10 ms on 16 workers: 7 waves, the last with 4 tasks. Tasks / wall time
-        # says 1,429 tasks/s; while all 16 were busy the pool did 1,600.
-        (100, 16, 1600.0),
-        (112, 16, 1600.0),  # full waves: both ways agree
-        (10, 1, 100.0),  # one worker: no tail at all
+        [None] * 100,  # the backend does not say when tasks ended
+        [e + 5000.0 for e in steady(100, 16, 0.01) if e is not None],  # another machine's clock
+        steady(40, 16, 0.01),  # not one task per window after the lead and the tail
+        [100.01] * 100,  # every task ended at one tick of the clock
     ],
 )
-def test_the_tail_of_a_batch_does_not_count(tasks: int, workers: int, expected: float) -> None:
-    ends = waves(tasks, workers, 0.01)
-    stop = max(e for e in ends if e is not None)
-    assert saturated_throughput(ends, 100.0, stop, workers) == pytest.approx(expected)
-
-
-def test_without_end_times_or_off_this_clock_it_is_tasks_over_wall_time() -> None:
-    ends = waves(100, 16, 0.01)
-    assert saturated_throughput([None] * 100, 100.0, 100.07, 16) == pytest.approx(100 / 0.07)
-    remote = [e + 5000.0 for e in ends if e is not None]  # another machine's clock
-    assert saturated_throughput(list(remote), 100.0, 100.07, 16) == pytest.approx(100 / 0.07)
-
-
-def test_a_window_shorter_than_one_wave_is_not_trusted() -> None:
-    ends = waves(20, 16, 0.01)  # 4 completions before the queue empties: fewer than 16
-    assert saturated_throughput(ends, 100.0, 100.02, 16) == pytest.approx(20 / 0.02)
+def test_windows_that_cannot_be_told_apart_are_none(ends: list[float | None]) -> None:
+    assert stream_windows(ends, 100.0, 100.5, lead=32, tail=16, count=3) is None
 
 
 @pytest.mark.parametrize(

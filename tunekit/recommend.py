@@ -37,13 +37,26 @@ CORE_BOUND_KINDS = ("cpu-bound", "gil-releasing")
 UNKNOWN_COST = 10
 
 
+#: Cost rank of each kind of model, for ties (see ``model_family``).
+FAMILY_COST = {"sequential": 0, "event loop": 1, "thread": 2, "process": 4}
+EVENT_LOOPS = ("asyncio", "tornado", "twisted")
+
+
+def model_family(backend: str) -> str:
+    """The kind of model a backend is: backends of one family run tasks the same way (the
+    event loops: one thread driving one loop), so they meet the same limits. A plugin
+    backend is a family of its own."""
+    if backend in EVENT_LOOPS:
+        return "event loop"
+    return backend if backend in FAMILY_COST else f"plugin {backend}"
+
+
 def model_cost(backend: str, is_coroutine: bool) -> int:
     """Cost rank for ties: sequential < event loop (for coroutines) < thread < process."""
-    if backend == "sequential":
-        return 0
-    if backend in ("asyncio", "tornado", "twisted"):
-        return 1 if is_coroutine else 3  # sync code on a loop is threads plus a loop
-    return {"thread": 2, "process": 4}.get(backend, UNKNOWN_COST)
+    family = model_family(backend)
+    if family == "event loop" and not is_coroutine:
+        return 3  # sync code on a loop is threads plus a loop
+    return FAMILY_COST.get(family, UNKNOWN_COST)
 
 
 def error_rate(trial: Trial) -> float:

@@ -1,8 +1,8 @@
-"""Small statistics over measurements: spread, latency percentiles, saturated throughput."""
+"""Small statistics over measurements: spread, latency percentiles, steady-state windows."""
 
 from __future__ import annotations
 
-import bisect
+import itertools
 import statistics
 from collections.abc import Sequence
 
@@ -27,27 +27,30 @@ def percentiles(values: Sequence[float], points: Sequence[int] = (50, 95, 99)) -
     return [cuts[p - 1] for p in points]
 
 
-def saturated_throughput(
-    ends: Sequence[float | None], start: float, stop: float, in_flight: int
-) -> float:
-    """Tasks/s of a batch while every worker was busy.
+def stream_windows(
+    ends: Sequence[float | None], start: float, stop: float, lead: int, tail: int, count: int
+) -> tuple[int, list[float]] | None:
+    """Split one continuous stream of tasks into ``count`` windows of equal task counts.
 
-    A pool given ``len(ends)`` tasks from ``start`` keeps ``in_flight`` of them running until
-    the queue is empty, which happens at the ``len(ends) - in_flight``-th completion; after
-    it, workers run out of work one by one. Counting only that window, the batch's tail does
-    not count against large pools (with 6 tasks per worker it cost a pool of 16 about 8%).
-    Tasks / (stop - start) when an end time is missing or not on this clock (a remote
-    worker), or when the window holds fewer completions than ``in_flight``.
+    ``ends`` are the tasks' end times, started at ``start`` and all done by ``stop``. The first
+    ``lead`` completions are the stream's ramp-up (workers getting their first tasks, clients
+    falling out of step) and the last ``tail`` its wind-down (workers running out of work one
+    by one): neither is measured. Between them, each window runs from one completion to the
+    completion ``size`` later, so every window is steady state, measured back to back on one
+    pool. Returns ``(size, [seconds of each window])``; None when an end time is missing or
+    not on this clock (a remote worker), or fewer than one task per window is left.
     """
-    tasks = len(ends)
-    whole = tasks / (stop - start) if stop > start else 0.0
-    full = tasks - in_flight
-    if full < max(in_flight, 1) or any(end is None for end in ends):
-        return whole
+    if any(end is None for end in ends):
+        return None
     done = sorted(end for end in ends if end is not None)
-    if done[0] < start or done[-1] > stop:
-        return whole
-    last = done[full - 1]
-    window = last - start
-    counted = bisect.bisect_right(done, last)  # with the tasks that ended at the same instant
-    return counted / window if window > 0 else whole
+    if not done or done[0] < start or done[-1] > stop:
+        return None
+    size = (len(done) - lead - tail) // count if count > 0 else 0
+    if size < 1:
+        return None
+    first = done[lead - 1] if lead > 0 else start
+    marks = [first, *(done[lead - 1 + size * (i + 1)] for i in range(count))]
+    durations = [b - a for a, b in itertools.pairwise(marks)]
+    if any(d <= 0 for d in durations):  # a window within one tick of the clock says nothing
+        return None
+    return size, durations
