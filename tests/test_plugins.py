@@ -46,6 +46,15 @@ def tunekit_register_backends(register):
     register(LoopBackend())
 """
 
+FAKE_OPTION_PLUGIN = """
+from tunekit.hookspecs import hookimpl
+from tunekit.plugin_options import PluginOption
+
+@hookimpl
+def tunekit_analyze_options(register):
+    register(PluginOption("--loop-speed", "TK_LOOP_SPEED", "How fast the loop goes.", "N"))
+"""
+
 
 def install_fake_distribution(site: Path, dist: str, module: str, body: str) -> None:
     """A real (if tiny) installed distribution with a ``tunekit`` entry point, found by
@@ -116,6 +125,25 @@ def test_plugins_command_lists_source_and_version(site: Path) -> None:
     assert all(row[2] == "built-in" for row in rows[:6])
     probes = [row[1] for row in rows if row[0] == "probe"]
     assert probes[:4] == ["nature", "pyinstrument", "memray", "locks"]
+
+
+def test_plugins_command_lists_the_options_plugins_add_to_analyze(site: Path) -> None:
+    install_fake_distribution(site, "tk-speed", "tk_speed", FAKE_OPTION_PLUGIN)
+    out = subprocess.run(
+        [sys.executable, "-m", "tunekit", "plugins"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    option = next(line.split(None, 4) for line in out.splitlines() if "--loop-speed" in line)
+    assert option == [
+        "option",
+        "--loop-speed",
+        "tk-speed",
+        "1.2",
+        "How fast the loop goes. (sets TK_LOOP_SPEED)",
+    ]
 
 
 @pytest.mark.parametrize("blocked", ["tk_loop", "tk-loop"])

@@ -355,24 +355,34 @@ def compare(old: Path, new: Path, threshold: float | None) -> int:
 
 @cli.command()
 def plugins() -> int:
-    """List the installed backends, probes and report formats, and where each comes from."""
+    """List the installed backends, probes, report formats and plugin options of ``analyze``,
+    and where each comes from."""
     from tunekit.plugins import (
         collect_backends,
+        collect_options,
         collect_probes,
         collect_reporters,
         get_plugin_manager,
     )
 
     pm = get_plugin_manager()
-    kinds = (
+    rows: list[tuple[str, str, str, str]] = []
+    for kind, found in (
         ("backend", collect_backends(pm)),
         ("probe", collect_probes(pm)),
         ("reporter", collect_reporters(pm)),
-    )
-    for kind, found in kinds:
-        for name, reg in found.items():
-            description = getattr(reg.item, "description", "")
-            click.echo(f"{kind:9} {name:12} {reg.source:22} {description}".rstrip())
+    ):
+        rows += [
+            (kind, name, reg.source, getattr(reg.item, "description", ""))
+            for name, reg in found.items()
+        ]
+    rows += [
+        ("option", flag, reg.source, f"{reg.item.help} (sets {reg.item.env})")
+        for flag, reg in collect_options(pm).items()
+    ]
+    width = max((len(name) for _, name, _, _ in rows), default=0)
+    for kind, name, source, description in rows:
+        click.echo(f"{kind:9} {name:{width}} {source:22} {description}".rstrip())
     for warning in pm.warnings:
         click.echo(f"warning: {warning}", err=True)
     return 0
