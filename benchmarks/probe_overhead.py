@@ -59,18 +59,18 @@ def run_child(tool: str, spec: str, calls: int) -> float:
     if tool == "cProfile":
         import cProfile
 
-        profiler = cProfile.Profile()
+        tracer = cProfile.Profile()
         start = perf_counter()
-        profiler.runcall(loop)
+        tracer.runcall(loop)
         return perf_counter() - start
     if tool == "pyinstrument":
         from pyinstrument import Profiler
 
-        profiler = Profiler(interval=0.001, async_mode="disabled")
+        sampler = Profiler(interval=0.001, async_mode="disabled")
         start = perf_counter()
-        profiler.start()
+        sampler.start()
         loop()
-        profiler.stop()
+        sampler.stop()
         return perf_counter() - start
     if tool == "memray":
         import memray
