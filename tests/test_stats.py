@@ -40,6 +40,20 @@ def test_a_larger_tail_than_planned_shortens_the_windows() -> None:
     assert split is not None and split[0] == 48
 
 
+def test_windows_hold_whole_waves() -> None:
+    # 2 workers, 10 ms tasks, 17 tasks a window: windows of 17 would alternate between 8
+    # and 9 waves' time for 17 tasks (+6% / -6%); windows of 16 measure 200 tasks/s each
+    ends = steady(4 + 3 * 17 + 2, 2, 0.01)
+    split = stream_windows(ends, 100.0, 100.5, lead=4, tail=2, count=3, wave=2)
+    assert split is not None
+    size, durations = split
+    assert size == 16
+    assert [size / d for d in durations] == pytest.approx([200.0] * 3)
+    unaligned = stream_windows(ends, 100.0, 100.5, lead=4, tail=2, count=3)
+    assert unaligned is not None
+    assert max(unaligned[0] / d for d in unaligned[1]) > 210
+
+
 @pytest.mark.parametrize(
     "ends",
     [

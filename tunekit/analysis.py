@@ -39,7 +39,7 @@ from tunekit.models import (
     trial_from_dict,
 )
 from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
-from tunekit.recommend import recommend
+from tunekit.recommend import MIN_NOISE, recommend
 from tunekit.scaling import fit_usl
 from tunekit.stats import relative_spread
 from tunekit.sweep import AdaptiveSweep, Contender, knee_gap
@@ -84,12 +84,15 @@ BUDGET_MARGIN_S = 1.0
 PROBE_SHARE = 0.1
 PROBE_TIME_S = 0.5
 #: The best configuration of each backend within this share of the best overall is measured
-#: again, alternating with the others (at most DUEL_SIZE backends).
-DUEL_BAND = 0.10
+#: again, alternating with the others (at most DUEL_SIZE backends): twice the tie band between
+#: models (``recommend.MIN_NOISE``), so a contender is re-measured while a slow spell of the
+#: machine could have hidden a tie. 10% re-measured backends 9% behind that could not win.
+DUEL_BAND = 2 * MIN_NOISE
 DUEL_SIZE = 3
-#: ... in this many rounds (A B C A B C): a slow spell of the machine during one trial then
-#: costs that contender one value of nine, not its median (one round once let a 10% dip in
-#: a single re-measure move the knee).
+#: ... in up to this many rounds (A B C A B C): a slow spell of the machine during one trial
+#: then costs that contender one value of nine, not its median (one round once let a 10% dip
+#: in a single re-measure move the knee). A round that leaves the choice as it was is the
+#: last: the re-measure confirmed it. One that changes it brings the new choice in.
 DUEL_ROUNDS = 2
 #: Seconds the spinning processes of the capacity check run, before and after the sweep.
 CAPACITY_BEFORE_S = 0.25
@@ -253,7 +256,12 @@ class _Analysis:
         """Import the target in a child, learn which backends support it, time a few calls."""
         spec = self.spec
         timeout = max(self.left(), 1.0) + BUDGET_MARGIN_S
-        request = {"mode": "inspect", "target": spec.to_dict(), "calibrate_s": CALIBRATION_S}
+        request = {
+            "mode": "inspect",
+            "target": spec.to_dict(),
+            "calibrate_s": CALIBRATION_S,
+            "backends": [backend.name for backend in self.backends],  # only those measured
+        }
         outcome = run_in_child(request, timeout, self.memory_limit)
         payload = outcome.payload or {}
         if "error" in payload:
@@ -471,7 +479,8 @@ class _Analysis:
         """Measure the backends whose best is within noise of the best again, alternating, and
         merge the values: drift on a shared machine then hits all of them alike. The pool the
         recommendation would choose joins them when it is not its backend's best: whether it
-        is within 5% of that best is the closest call the recommendation makes."""
+        is within 5% of that best is the closest call the recommendation makes. Rounds go on
+        (up to ``DUEL_ROUNDS``) only while they change the choice."""
         ok = [t for t in self.report.trials if t.status == "ok" and t.throughput]
         if len(ok) < 2:
             return
@@ -485,12 +494,9 @@ class _Analysis:
             for t in peaks.values()
             if (t.throughput or 0.0) >= (best.throughput or 0.0) * (1 - band)
         ][:DUEL_SIZE]
-        chosen = recommend(self.report.trials, self.report.workload, self.report.machine)
-        knee = next(
-            (t for t in ok if t.backend == chosen.model and t.workers == chosen.pool_size), None
-        )
-        if knee is not None and knee not in contenders:
-            contenders.append(knee)
+        chosen = self.recommended(ok)
+        if chosen is not None and chosen not in contenders:
+            contenders.append(chosen)
         if len(contenders) < 2:
             return
         for _ in range(DUEL_ROUNDS):
@@ -502,6 +508,17 @@ class _Analysis:
                     return
                 if again.status == "ok":
                     merge_repeats(trial, again)
+            after = self.recommended(ok)
+            if after is chosen:
+                return  # the round confirmed the choice: no slow spell moved it
+            chosen = after
+            if chosen is not None and chosen not in contenders:
+                contenders.append(chosen)
+
+    def recommended(self, ok: list[Trial]) -> Trial | None:
+        """The trial the recommendation would choose now, from the trials measured so far."""
+        rec = recommend(self.report.trials, self.report.workload, self.report.machine)
+        return next((t for t in ok if t.backend == rec.model and t.workers == rec.pool_size), None)
 
     def scaling_limit(self) -> int:
         """Most workers worth growing to: the free cores for work that needs a core each."""

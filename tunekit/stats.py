@@ -28,7 +28,13 @@ def percentiles(values: Sequence[float], points: Sequence[int] = (50, 95, 99)) -
 
 
 def stream_windows(
-    ends: Sequence[float | None], start: float, stop: float, lead: int, tail: int, count: int
+    ends: Sequence[float | None],
+    start: float,
+    stop: float,
+    lead: int,
+    tail: int,
+    count: int,
+    wave: int = 1,
 ) -> tuple[int, list[float]] | None:
     """Split one continuous stream of tasks into ``count`` windows of equal task counts.
 
@@ -37,8 +43,12 @@ def stream_windows(
     falling out of step) and the last ``tail`` its wind-down (workers running out of work one
     by one): neither is measured. Between them, each window runs from one completion to the
     completion ``size`` later, so every window is steady state, measured back to back on one
-    pool. Returns ``(size, [seconds of each window])``; None when an end time is missing or
-    not on this clock (a remote worker), or fewer than one task per window is left.
+    pool. ``size`` is a whole number of ``wave`` (the tasks a pool runs at once) when it can
+    be: workers that start together end together, and a window from the first task of one
+    wave to the last of another would count a wave it only partly timed (2 workers with 17
+    tasks a window spread 10% between windows). Returns ``(size, [seconds of each window])``;
+    None when an end time is missing or not on this clock (a remote worker), or fewer than
+    one task per window is left.
     """
     if any(end is None for end in ends):
         return None
@@ -46,6 +56,8 @@ def stream_windows(
     if not done or done[0] < start or done[-1] > stop:
         return None
     size = (len(done) - lead - tail) // count if count > 0 else 0
+    if size >= wave > 1:
+        size -= size % wave
     if size < 1:
         return None
     first = done[lead - 1] if lead > 0 else start

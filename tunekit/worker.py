@@ -49,10 +49,12 @@ STREAM_LEAD_WAVES = 2
 
 
 def inspect_target(request: dict[str, Any]) -> dict[str, Any]:
-    """Resolve the target, ask every backend whether it supports it, and time sequential calls."""
+    """Resolve the target, ask each backend to be measured whether it supports it (all, if the
+    request names none), and time sequential calls."""
     target = load_target(TargetSpec.from_dict(request["target"]))
     backends = collect_backends(get_plugin_manager())
-    supports = {name: reg.item.supports(target) for name, reg in backends.items()}
+    wanted = request.get("backends") or list(backends)  # a plugin's check may be slow (dask)
+    supports = {name: backends[name].item.supports(target) for name in wanted if name in backends}
     calibration = calibrate(target, float(request.get("calibrate_s", 0.2)))
     return {
         "is_coroutine": target.is_coroutine,
@@ -103,7 +105,7 @@ def run_trial(request: dict[str, Any]) -> dict[str, Any]:
         started = perf_counter()
         with backend.session(target, workers) as run:
             trial.startup_s = perf_counter() - started
-            warm_up = _cycle(target.calls, max(2 * workers, min(tasks, 10)))
+            warm_up = _cycle(target.calls, max(workers, min(tasks, 10)))
             warm_started = perf_counter()
             warm_results = run(warm_up)  # not measured
             warm_ended = perf_counter()
@@ -155,7 +157,8 @@ def _stream(run: Runner, target: Target, tasks: int, repeats: int, workers: int)
     stop = perf_counter()
     cpu = cpu_seconds() - cpu0
     tail = max(tail, _in_flight(run, workers))  # a process pool chose its chunks for the stream
-    split = stream_windows([r.end_s for r in results], start, stop, lead, tail, repeats)
+    ends = [r.end_s for r in results]
+    split = stream_windows(ends, start, stop, lead, tail, repeats, wave=workers)
     if split is None:
         return _Measured()
     size, durations = split
