@@ -72,7 +72,11 @@ ADAPTIVE_EXTRA_TRIALS = 8
 SHORTEST_BATCH_S = 0.02
 #: ... and at most this long: longer batches add no precision, only time.
 MAX_BATCH_S = 1.0
-#: The warm-up batch is small (2 tasks per worker): it costs about this many measured batches.
+#: What a trial runs besides its measured windows, in waves (tasks per worker): a warm-up of
+#: one, and the stream's lead of two and tail of one (``worker.STREAM_LEAD_WAVES``).
+UNMEASURED_WAVES = 4
+#: ... about this many measured batches, where batches are long enough to be split evenly
+#: (a wave is a few % of a grid batch; up to a whole 0.1 s batch for a pool of 32 waiting tasks).
 WARMUP_BATCHES = 0.25
 #: A trial may run this many times longer than planned before it is stopped as hung.
 TIMEOUT_FACTOR = 4.0
@@ -476,11 +480,13 @@ class _Analysis:
             self.report.trials[self.report.trials.index(trial)] = again
 
     def duel(self, expected: int) -> None:
-        """Measure the backends whose best is within noise of the best again, alternating, and
-        merge the values: drift on a shared machine then hits all of them alike. The pool the
+        """Measure the backends whose best is within noise of the best again, alternating: the
+        contenders' values are then the duel's, measured side by side, so drift on a shared
+        machine hits all of them alike (the sweep measured them seconds apart: a process pool
+        measured 2.5% ahead of threads there was 7% ahead side by side). The pool the
         recommendation would choose joins them when it is not its backend's best: whether it
         is within 5% of that best is the closest call the recommendation makes. Rounds go on
-        (up to ``DUEL_ROUNDS``) only while they change the choice."""
+        (up to ``DUEL_ROUNDS``, their values merged) only while they change the choice."""
         ok = [t for t in self.report.trials if t.status == "ok" and t.throughput]
         if len(ok) < 2:
             return
@@ -494,31 +500,47 @@ class _Analysis:
             for t in peaks.values()
             if (t.throughput or 0.0) >= (best.throughput or 0.0) * (1 - band)
         ][:DUEL_SIZE]
-        chosen = self.recommended(ok)
+        chosen = self.recommended()
         if chosen is not None and chosen not in contenders:
             contenders.append(chosen)
         if len(contenders) < 2:
             return
+        dueled: list[Trial] = []  # contenders whose values are the duel's own
         for _ in range(DUEL_ROUNDS):
-            for trial in contenders:
+            for index, trial in enumerate(contenders):
                 plan = TrialPlan(trial.backend, trial.workers)
                 batch_s = self.adaptive_batch(expected)
                 again = self.measure(plan, batch_s, throughput=trial.throughput)
                 if again.status == "skipped":
                     return
-                if again.status == "ok":
+                if again.status != "ok":
+                    continue
+                if any(trial is d for d in dueled):
                     merge_repeats(trial, again)
-            after = self.recommended(ok)
-            if after is chosen:
+                    continue
+                again.reruns = trial.reruns + 1
+                trials = self.report.trials
+                trials[next(i for i, t in enumerate(trials) if t is trial)] = again
+                contenders[index] = again
+                dueled.append(again)
+            after = self.recommended()
+            if after is None or chosen is None or after.key == chosen.key:
                 return  # the round confirmed the choice: no slow spell moved it
             chosen = after
-            if chosen is not None and chosen not in contenders:
-                contenders.append(chosen)
+            if all(after.key != t.key for t in contenders):
+                contenders.append(after)
 
-    def recommended(self, ok: list[Trial]) -> Trial | None:
+    def recommended(self) -> Trial | None:
         """The trial the recommendation would choose now, from the trials measured so far."""
         rec = recommend(self.report.trials, self.report.workload, self.report.machine)
-        return next((t for t in ok if t.backend == rec.model and t.workers == rec.pool_size), None)
+        return next(
+            (
+                t
+                for t in self.report.trials
+                if t.status == "ok" and t.backend == rec.model and t.workers == rec.pool_size
+            ),
+            None,
+        )
 
     def scaling_limit(self) -> int:
         """Most workers worth growing to: the free cores for work that needs a core each."""
@@ -584,11 +606,11 @@ class _Analysis:
                     plan, trials, self.info["task_wall_s"], baseline=baseline
                 )
         overhead_s = float(self.info["overhead_s"])
-        batches = self.config.repeats + WARMUP_BATCHES
+        batches = self.config.repeats
         left = self.left()
         batch_s = self.fitting(batch_s)
         tasks = tasks_for(throughput, plan.workers, batch_s)
-        planned = overhead_s + batches * tasks / throughput
+        planned = overhead_s + (batches * tasks + UNMEASURED_WAVES * plan.workers) / throughput
         if planned > left:
             return _skip(
                 plan,
