@@ -72,11 +72,10 @@ ADAPTIVE_EXTRA_TRIALS = 8
 SHORTEST_BATCH_S = 0.02
 #: ... and at most this long: longer batches add no precision, only time.
 MAX_BATCH_S = 1.0
-#: What a trial runs besides its measured windows, in waves (tasks per worker): a warm-up of
-#: one, and the stream's lead of two and tail of one (``worker.STREAM_LEAD_WAVES``).
-UNMEASURED_WAVES = 4
-#: ... about this many measured batches, where batches are long enough to be split evenly
-#: (a wave is a few % of a grid batch; up to a whole 0.1 s batch for a pool of 32 waiting tasks).
+#: What a trial runs besides its measured windows (a warm-up of one wave, the stream's lead of
+#: two and tail of one; a wave is a task per worker) costs about this many measured batches in
+#: the grid's batches of 0.2 s or more. In a 0.1 s adaptive window of a pool of 32 waiting
+#: tasks it is closer to one: the trial's timeout (TIMEOUT_FACTOR) leaves room for that.
 WARMUP_BATCHES = 0.25
 #: A trial may run this many times longer than planned before it is stopped as hung.
 TIMEOUT_FACTOR = 4.0
@@ -606,11 +605,11 @@ class _Analysis:
                     plan, trials, self.info["task_wall_s"], baseline=baseline
                 )
         overhead_s = float(self.info["overhead_s"])
-        batches = self.config.repeats
+        batches = self.config.repeats + WARMUP_BATCHES
         left = self.left()
         batch_s = self.fitting(batch_s)
         tasks = tasks_for(throughput, plan.workers, batch_s)
-        planned = overhead_s + (batches * tasks + UNMEASURED_WAVES * plan.workers) / throughput
+        planned = overhead_s + batches * tasks / throughput
         if planned > left:
             return _skip(
                 plan,

@@ -8,6 +8,7 @@ recommended configuration itself is within the noise band of the best one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from tunekit.models import Machine, Recommendation, Trial, Workload
@@ -29,6 +30,11 @@ KNEE_THRESHOLD = KNEE_SHARE + KNEE_NOISE_MARGIN
 MIN_NOISE = 1 - KNEE_THRESHOLD
 #: A very unstable best trial must not make everything a tie: its spread counts up to this.
 MAX_NOISE = 0.25
+#: The noise band is twice the best trial's spread for a median of this many values (a
+#: trial's repeats); a median of more values is surer by sqrt(values / this), as a mean is.
+#: Without it, the 6 values of a contender measured again side by side (spread 2.3%) still
+#: made a 3.8% deficit a tie, and the cheaper model measured again at 0.92 of the best.
+NOISE_VALUES = 3
 #: Batch enough calls per task that dispatch is at most 1/this of the work (10: 10% overhead).
 BATCH_DISPATCH_SHARE_INV = 10
 #: Workloads that need a core per worker: more workers than free cores only add contention.
@@ -57,6 +63,14 @@ def model_cost(backend: str, is_coroutine: bool) -> int:
     if family == "event loop" and not is_coroutine:
         return 3  # sync code on a loop is threads plus a loop
     return FAMILY_COST.get(family, UNKNOWN_COST)
+
+
+def noise_band(best: Trial) -> float:
+    """Throughput differences from ``best`` smaller than this share are ties: twice its
+    spread, for the number of values its median is taken over, within [MIN_NOISE, MAX_NOISE]."""
+    values = len(best.throughput_values) or best.repeats or NOISE_VALUES
+    spread = (best.throughput_spread or 0.0) * math.sqrt(NOISE_VALUES / values)
+    return max(MIN_NOISE, min(2 * spread, MAX_NOISE))
 
 
 def error_rate(trial: Trial) -> float:
@@ -105,7 +119,7 @@ def recommend(
             )
     peaks = _peaks(ok)
     best = max(peaks.values(), key=_throughput)
-    noise = max(MIN_NOISE, min(2 * (best.throughput_spread or 0.0), MAX_NOISE))
+    noise = noise_band(best)
     knees = [knee_of([t for t in ok if t.backend == name]) or peak for name, peak in peaks.items()]
     tied = [k for k in knees if _throughput(k) >= _throughput(best) * (1 - noise)]
     chosen = min(
