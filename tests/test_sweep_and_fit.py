@@ -143,6 +143,24 @@ def test_a_limit_outside_the_process_stops_tied_challengers_of_the_leaders_famil
     assert "process x32" in measured
 
 
+def crossing(backend: str, n: int) -> float:
+    """Threads stall at 8 (670 tasks/s); a process pool trails them there but goes on."""
+    if backend == "process":
+        return {2: 180.0, 8: 630.0, 16: 730.0, 32: 740.0}.get(n, 90.0 * n)
+    return 84.0 * min(n, 8)
+
+
+def test_a_backend_behind_a_stalled_leader_may_still_cross_it() -> None:
+    measured, stops = simulate(crossing, cores=0.2)
+    assert {"process x16", "process x32"} <= set(measured)
+    assert stops["process"].startswith("stopped growing: process x32 gained +1%")
+    # ... but not when the leader stopped at a limit (the cores), nor far behind it
+    measured, _ = simulate(lambda b, n: crossing(b, n) if b == "process" else 84.0 * n, limit=8)
+    assert "process x16" not in measured
+    measured, _ = simulate(lambda b, n: 0.8 * crossing(b, n) if b == "process" else crossing(b, n))
+    assert "process x16" not in measured
+
+
 def test_every_backend_says_why_it_stopped() -> None:
     _, stops = simulate(mixed)
     follows = (

@@ -13,8 +13,9 @@ backend a full doubling curve:
    pool while each doubling gains more than the noise, up to the free cores for work that needs
    a core each.
 4. **challenge**: every other backend that scaled is measured at the leader's knee. One clearly
-   below the leader there stops (it was measured less, and the reason says by how much); one
-   tied or ahead doubles from there while that pays.
+   below the leader there stops (it was measured less, and the reason says by how much), unless
+   the leader stalled there and the curves may cross; one tied or ahead doubles from there
+   while that pays.
 
 A backend that runs plain functions on another backend's pool (the event loops hand them to a
 thread pool) is not screened: for a plain function it is that pool plus a loop, so it is
@@ -37,6 +38,10 @@ from tunekit.trials import MIN_GAIN, TrialPlan, noise_of
 #: Other families are not spared the doubling: on a loopback service that serves 8 requests
 #: at once, the event loops stopped at x8-x16 and 16 threads or processes went 8% further.
 SPARE_CORES = 0.5
+#: A backend this far behind a leader that stalled at its knee may still cross it further up
+#: (see ``_may_cross``): the gap seen at x8 between curves that crossed by x16 was 6-9%; this
+#: leaves room for the noise of one trial on top.
+CROSSING_BAND = 0.15
 #: A median task latency this many times the previous pool's, with no throughput gained, means
 #: tasks wait for something shared: by Little's law the added workers only lengthen a queue.
 QUEUE_LATENCY_GROWTH = 1.5
@@ -200,12 +205,12 @@ class AdaptiveSweep:
         noise = noise_of(trial, leader)
         ratio = _throughput(trial) / _throughput(leader) if _throughput(leader) else 0.0
         versus = f"{ratio:.2f}x {leader.key} ({_throughput(leader):,.0f} tasks/s)"
-        if ratio < 1 - noise:
+        via = self.contenders[name].via
+        if ratio < 1 - noise and not self._may_cross(name, ratio, leader, leader_curve):
             return (
                 f"measured less: {trial.key} reached {_throughput(trial):,.0f} tasks/s, "
                 f"{versus}, beyond the {noise:.0%} noise"
             )
-        via = self.contenders[name].via
         if via is not None and via in self.contenders and ratio <= 1 + noise:
             return (
                 f"measured less: it runs plain functions on a {via} pool, so it can only tie "
@@ -228,6 +233,24 @@ class AdaptiveSweep:
                 f"larger pool would not help another {family} either"
             )
         return None
+
+    def _may_cross(
+        self, name: str, ratio: float, leader: Trial, leader_curve: Sequence[Trial]
+    ) -> bool:
+        """A backend behind the leader at its knee may still pass it further up: when the
+        leader stalled there (it measured a larger pool and gained nothing), the backend is
+        within ``CROSSING_BAND`` and of another family, and does not run plain functions on
+        the leader's pool. Threads calling a service that serves 8 at once stalled at x8,
+        where a process pool was 6% behind; at x16 and x32 it was 8% ahead."""
+        stalled = max(t.workers for t in leader_curve) > leader.workers
+        via = self.contenders[name].via
+        return (
+            stalled
+            and ratio >= 1 - CROSSING_BAND
+            and self.leader is not None
+            and model_family(name) != model_family(self.leader)
+            and (via is None or via not in self.contenders)
+        )
 
     def _grow(self, name: str, curves: dict[str, list[Trial]]) -> TrialPlan | None:
         """Double ``name``'s pool while it pays; None (and the reason in ``stops``) when not."""
