@@ -110,16 +110,20 @@ def test_an_entry_point_plugin_is_discovered_with_its_distribution(site: Path) -
     assert backends["loop"].plugin == "tk_loop"
 
 
-def test_plugins_command_lists_source_and_version(site: Path) -> None:
-    install_fake_distribution(site, "tk-loop", "tk_loop", FAKE_PLUGIN.format(name="loop"))
-    out = subprocess.run(
+def plugins_listing() -> str:
+    """What ``tunekit plugins`` prints, run as a user would run it."""
+    return subprocess.run(
         [sys.executable, "-m", "tunekit", "plugins"],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     ).stdout
-    rows = [line.split() for line in out.splitlines()]
+
+
+def test_plugins_command_lists_source_and_version(site: Path) -> None:
+    install_fake_distribution(site, "tk-loop", "tk_loop", FAKE_PLUGIN.format(name="loop"))
+    rows = [line.split() for line in plugins_listing().splitlines()]
     assert ["backend", "loop", "tk-loop", "1.2"] in [row[:4] for row in rows]
     assert [row[1] for row in rows[:6]] == BUILT_IN
     assert all(row[2] == "built-in" for row in rows[:6])
@@ -129,13 +133,7 @@ def test_plugins_command_lists_source_and_version(site: Path) -> None:
 
 def test_plugins_command_lists_the_options_plugins_add_to_analyze(site: Path) -> None:
     install_fake_distribution(site, "tk-speed", "tk_speed", FAKE_OPTION_PLUGIN)
-    out = subprocess.run(
-        [sys.executable, "-m", "tunekit", "plugins"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
+    out = plugins_listing()
     option = next(line.split(None, 4) for line in out.splitlines() if "--loop-speed" in line)
     assert option == [
         "option",
