@@ -90,6 +90,26 @@ ASYNC = Workload(is_coroutine=True)
         ([ok("sequential", 1, 100), ok("process", 2, 115, spread=0.08)], SYNC, ("sequential", 1)),
         # ... but never beyond 25%, however noisy
         ([ok("sequential", 1, 100), ok("process", 2, 190, spread=0.9)], SYNC, ("process", 2)),
+        # ... unless the values do not overlap: every value of the best above every value of
+        # the other is no tie beyond the 3% margin, however wide the spread
+        (
+            [
+                ok("sequential", 1, 100),
+                ok("thread", 8, 668, values=3),
+                Trial(
+                    backend="process",
+                    workers=16,
+                    status="ok",
+                    tasks=64,
+                    repeats=6,
+                    throughput=723,
+                    throughput_spread=0.055,
+                    throughput_values=[730, 685, 745, 717, 684, 763],
+                ),
+            ],
+            SYNC,
+            ("process", 16),
+        ),
         # ... and a median of more values is surer: with 12 values, the same 8% spread
         # makes a band of 8%, and 13% is no tie
         (
