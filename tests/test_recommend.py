@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from tunekit.models import Trial, Workload
@@ -14,7 +16,7 @@ def ok(
     throughput: float,
     spread: float = 0.01,
     errors: int = 0,
-    values: int = 0,
+    values: Sequence[float] = (),
 ) -> Trial:
     return Trial(
         backend=backend,
@@ -26,7 +28,7 @@ def ok(
         throughput_spread=spread,
         errors=errors,
         first_error="ValueError: x" if errors else None,
-        throughput_values=[throughput] * values,
+        throughput_values=list(values),
     )
 
 
@@ -95,17 +97,8 @@ ASYNC = Workload(is_coroutine=True)
         (
             [
                 ok("sequential", 1, 100),
-                ok("thread", 8, 668, values=3),
-                Trial(
-                    backend="process",
-                    workers=16,
-                    status="ok",
-                    tasks=64,
-                    repeats=6,
-                    throughput=723,
-                    throughput_spread=0.055,
-                    throughput_values=[730, 685, 745, 717, 684, 763],
-                ),
+                ok("thread", 8, 668, values=[668] * 3),
+                ok("process", 16, 723, spread=0.055, values=[730, 685, 745, 717, 684, 763]),
             ],
             SYNC,
             ("process", 16),
@@ -113,7 +106,7 @@ ASYNC = Workload(is_coroutine=True)
         # ... and a median of more values is surer: with 12 values, the same 8% spread
         # makes a band of 8%, and 13% is no tie
         (
-            [ok("sequential", 1, 100), ok("process", 2, 115, spread=0.08, values=12)],
+            [ok("sequential", 1, 100), ok("process", 2, 115, spread=0.08, values=[115] * 12)],
             SYNC,
             ("process", 2),
         ),
