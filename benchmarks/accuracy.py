@@ -58,14 +58,13 @@ from typing import Any
 
 import workloads  # benchmarks/ is on sys.path when this script runs
 
-from tunekit.analysis import BUSY_BELOW, AnalysisConfig, run_analysis
+from tunekit.engine.analysis import BUSY_BELOW, AnalysisConfig, run_analysis
 from tunekit.errors import Terminated, TunekitError
-from tunekit.isolation import run_in_child
+from tunekit.isolation.spawn import run_in_child
 from tunekit.models import Report, Trial, trial_from_dict
 from tunekit.plugins import collect_backends, get_plugin_manager
-from tunekit.recommend import usable
 from tunekit.target import TargetSpec
-from tunekit.trials import tasks_for, worker_counts
+from tunekit.plan.sizing import tasks_for, worker_counts
 
 WORKLOADS_FILE = Path(workloads.__file__).resolve()
 #: The built-in backends: installed plugins (dask, ...) are left out unless --backends names them.
@@ -290,7 +289,7 @@ def compare(
     """The row for one workload: the adaptive analysis against the ``reference`` grid's
     throughputs and the ``standard`` grid's time (the same report unless it was run again)."""
     rec = adaptive.recommendation
-    measured = [t for t in reference.trials if usable(t)]
+    measured = [t for t in reference.trials if t.usable]
     best = max(measured, key=_throughput, default=None)
     knee = None
     if best is not None:
@@ -302,7 +301,7 @@ def compare(
         if throughput is not None:
             grid_ratio = throughput / _throughput(best)
         chosen = next(
-            t for t in adaptive.trials if t.key == f"{rec.model} x{rec.pool_size}" and usable(t)
+            t for t in adaptive.trials if t.key == f"{rec.model} x{rec.pool_size}" and t.usable
         )
         if chosen.key == best.key:
             ratio = 1.0

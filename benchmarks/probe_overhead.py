@@ -33,7 +33,7 @@ def allocate() -> int:
 
 def run_child(tool: str, spec: str, calls: int) -> float:
     """In this (fresh) process: seconds for ``calls`` calls of ``spec`` under ``tool``."""
-    from tunekit.backends._calls import call_sync
+    from tunekit.calls import call_sync
     from tunekit.target import resolve_callable
 
     func = resolve_callable(spec)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import tunekit
-from tunekit.api import NestedAnalysisError, NotFindableError, target_spec
+from tunekit.frontends.api import NestedAnalysisError, NotFindableError, target_spec
 from tunekit.errors import InputError, TunekitError
 from tunekit.examples import cpu_bound
 from tunekit.models import Report
@@ -103,7 +103,7 @@ def test_a_function_of_the_main_script_is_found_by_its_file(tmp_path: Path) -> N
     script.write_text(
         textwrap.dedent(
             """
-            from tunekit.api import target_spec
+            from tunekit.frontends.api import target_spec
 
             def work():
                 pass
@@ -128,7 +128,7 @@ def test_arguments_that_are_not_json_point_to_inputs() -> None:
 def test_analyze_refuses_to_run_inside_a_tunekit_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     # GIVEN a script whose unguarded top-level code calls analyze() while a worker imports it
     fake_main = types.ModuleType("__main__")
-    fake_main.__spec__ = types.SimpleNamespace(name="tunekit.worker")  # type: ignore[assignment]
+    fake_main.__spec__ = types.SimpleNamespace(name="tunekit.isolation.worker")  # type: ignore[assignment]
     monkeypatch.setitem(sys.modules, "__main__", fake_main)
     # THEN it stops at once instead of starting trial processes of its own
     with pytest.raises(NestedAnalysisError, match="guard the script's top-level code"):

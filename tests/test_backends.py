@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tunekit.isolation import run_in_child
+from tunekit.isolation.spawn import run_in_child
 from tunekit.target import TargetSpec
 
 from .conftest import target

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tunekit.cli import main
+from tunekit.frontends.cli import main
 from tunekit.models import Report
 
 from .conftest import target

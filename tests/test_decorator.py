@@ -19,7 +19,7 @@ import pytest
 
 import tunekit
 from tunekit import decorator
-from tunekit.decorator import Recorder, recorded_items
+from tunekit.frontends.decorator import Recorder, recorded_items
 from tunekit.errors import InputError
 
 ROOT = Path(__file__).parent.parent
@@ -194,9 +194,9 @@ def test_disabled_returns_the_same_object(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_inert_inside_a_tunekit_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN the process runs `python -m tunekit.worker`
+    # GIVEN the process runs `python -m tunekit.isolation.worker`
     fake_main = types.ModuleType("__main__")
-    fake_main.__spec__ = types.SimpleNamespace(name="tunekit.worker")  # type: ignore[assignment]
+    fake_main.__spec__ = types.SimpleNamespace(name="tunekit.isolation.worker")  # type: ignore[assignment]
     monkeypatch.setitem(sys.modules, "__main__", fake_main)
     # THEN the decorator hands back the function itself
     assert tunekit.profile(add) is add

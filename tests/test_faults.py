@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tunekit.analysis import AnalysisConfig, run_analysis
-from tunekit.cli import main, write_atomically
+from tunekit.engine.analysis import AnalysisConfig, run_analysis
+from tunekit.frontends.cli import main, write_atomically
 from tunekit.models import Report
 
 from .conftest import TARGETS, target

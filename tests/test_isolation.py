@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tunekit.analysis import AnalysisConfig, run_analysis
-from tunekit.isolation import fork_server, run_in_child
+from tunekit.engine.analysis import AnalysisConfig, run_analysis
+from tunekit.isolation.spawn import fork_server, run_in_child
 from tunekit.target import TargetSpec
 
 from .conftest import target

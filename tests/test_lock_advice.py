@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tunekit.lock_advice import (
+from tunekit.advice.locks import (
     BLOCKING_HOLD_CPU,
     COSTLY_WAIT_SHARE,
     HOT_UTILIZATION,

@@ -18,8 +18,8 @@ import psutil
 import pytest
 
 import tunekit
-from tunekit.isolation import run_in_child
-from tunekit.lock_advice import advise_from_probe
+from tunekit.isolation.spawn import run_in_child
+from tunekit.advice.locks import advise_from_probe
 from tunekit.probes import locks
 from tunekit.probes.locks import InstrumentedLock, Registry, _Counts, origin_of
 from tunekit.target import TargetSpec

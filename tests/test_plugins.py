@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tunekit.analysis import AnalysisConfig, run_analysis
+from tunekit.engine.analysis import AnalysisConfig, run_analysis
 from tunekit.errors import PluginError
 from tunekit.plugins import (
     Registered,
@@ -26,7 +26,7 @@ BUILT_IN = ["sequential", "thread", "process", "asyncio", "tornado", "twisted"]
 
 FAKE_PLUGIN = """
 from contextlib import contextmanager
-from tunekit.backends._calls import call_sync
+from tunekit.calls import call_sync
 from tunekit.hookspecs import hookimpl
 
 class LoopBackend:
@@ -88,7 +88,7 @@ def test_built_ins_are_registered_as_plugins_in_order() -> None:
 
 def test_nothing_is_loaded_at_import_time() -> None:
     code = (
-        "import sys, tunekit, tunekit.plugins, tunekit.cli; "
+        "import sys, tunekit, tunekit.plugins, tunekit.frontends.cli; "
         "print(sorted(m for m in sys.modules if m.startswith(('tunekit.backends.', "
         "'twisted', 'tornado'))))"
     )

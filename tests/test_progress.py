@@ -11,8 +11,8 @@ import sys
 import pytest
 from rich.console import Console
 
-from tunekit.progress import ProgressDisplay, progress_display, wants_progress
-from tunekit.trials import TrialPlan
+from tunekit.frontends.progress import ProgressDisplay, progress_display, wants_progress
+from tunekit.plan.sizing import TrialPlan
 
 from .conftest import target
 

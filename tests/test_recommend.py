@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import pytest
 
 from tunekit.models import Trial, Workload
-from tunekit.recommend import model_cost, recommend
+from tunekit.advice.recommend import recommend
+from tunekit.advice.rules import model_cost
 
 
 def ok(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tunekit.stats import stream_windows
-from tunekit.worker import resized
+from tunekit.isolation.worker import resized
 
 
 def steady(tasks: int, workers: int, latency: float, start: float = 100.0) -> list[float | None]:

@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
-from tunekit.analysis import merge_repeats
+from tunekit.engine.analysis import merge_repeats
 from tunekit.models import Latency, Machine, Trial, Workload
-from tunekit.recommend import recommend
-from tunekit.scaling import fit_usl
-from tunekit.sweep import AdaptiveSweep, Contender, knee_gap
-from tunekit.trials import TrialPlan, predicted_throughput
+from tunekit.advice.recommend import recommend
+from tunekit.advice.scaling import fit_usl
+from tunekit.plan.sweep import AdaptiveSweep, Contender, knee_gap
+from tunekit.plan.sizing import TrialPlan, predicted_throughput
 
 BUILT_INS = [
     Contender("sequential", scales=False),

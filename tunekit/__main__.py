@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tunekit.cli import main
+from tunekit.frontends.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

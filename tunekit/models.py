@@ -11,17 +11,29 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
 from tunekit.errors import ReportError
-from tunekit.scaling import ScalingFit
 
 SCHEMA = "tunekit.report/1"
 SCHEMA_VERSION = 1
 
 TrialStatus = Literal["ok", "failed", "timeout", "skipped"]
+#: How the reason of a trial stopped for using too much memory begins.
+MEMORY_LIMIT_REASON = "memory limit: "
 
 T = TypeVar("T")
+
+#: Renders a report in a registered format; set by the package (``tunekit/__init__.py``) so that
+#: the data model never imports its renderers (they live in the layers above it).
+_renderer: Callable[[Report, str], str] | None = None
+
+
+def set_renderer(render: Callable[[Report, str], str]) -> None:
+    """Make ``Report.render`` use ``render(report, fmt)``."""
+    global _renderer
+    _renderer = render
 
 
 @dataclass
@@ -94,6 +106,25 @@ class Profiles:
 
 
 @dataclass
+class ScalingFit:
+    """The Universal Scalability Law fitted to one backend's curve (``advice.scaling``), or why
+    there is no fit."""
+
+    points: int
+    fitted: bool
+    reason: str
+    lambda_: float | None = None
+    sigma: float | None = None
+    kappa: float | None = None
+    #: Predicted best worker count sqrt((1 - sigma) / kappa); None when kappa is 0.
+    peak_workers: float | None = None
+    #: Root mean square of the relative residuals.
+    rms_residual: float | None = None
+    #: True when the residuals are well above the noise: rely on the measured curve.
+    poor: bool = False
+
+
+@dataclass
 class ProbeRun:
     """One probe's run: its status and everything it returned."""
 
@@ -135,6 +166,26 @@ class Trial:
     def key(self) -> str:
         """A short label such as ``thread x4``."""
         return f"{self.backend} x{self.workers}"
+
+    @property
+    def error_rate(self) -> float:
+        """Share of the measured tasks that raised."""
+        measured = self.tasks * max(self.repeats, 1)
+        return self.errors / measured if measured else 0.0
+
+    @property
+    def over_memory(self) -> bool:
+        """Stopped for using more memory than the limit."""
+        return (self.reason or "").startswith(MEMORY_LIMIT_REASON)
+
+    @property
+    def usable(self) -> bool:
+        """Measured something, and not every task raised."""
+        return (
+            self.status == "ok"
+            and self.throughput is not None
+            and self.errors < self.tasks * max(self.repeats, 1)
+        )
 
 
 @dataclass
@@ -184,9 +235,9 @@ class Report:
 
     def render(self, fmt: str = "text") -> str:
         """The report in a registered format: "text", "json", "html" or a plugin's."""
-        from tunekit.api import render
-
-        return render(self, fmt)
+        if _renderer is None:  # only if tunekit/__init__.py did not run, which Python ensures
+            raise ReportError("no renderer is registered")
+        return _renderer(self, fmt)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
@@ -204,7 +255,7 @@ class Report:
                 f"({SCHEMA}); upgrade tunekit"
             )
         try:
-            return _build(cls, data)
+            return from_data(cls, data)
         except (TypeError, KeyError, ValueError) as exc:
             raise ReportError(f"malformed tunekit report: {exc}") from None
 
@@ -220,13 +271,9 @@ class Report:
         return cls.from_dict(data)
 
 
-def trial_from_dict(data: dict[str, Any]) -> Trial:
-    """Rebuild a trial sent back by a worker process."""
-    return _build(Trial, data)
-
-
-def _build(cls: type[T], data: dict[str, Any]) -> T:
-    """Construct dataclass ``cls`` from ``data``, recursing into nested dataclass fields."""
+def from_data(cls: type[T], data: dict[str, Any]) -> T:
+    """Construct dataclass ``cls`` from JSON data made by ``dataclasses.asdict``, recursing into
+    nested dataclass fields (keys it does not know are ignored)."""
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
@@ -249,5 +296,5 @@ def _convert(hint: Any, value: Any) -> Any:
         _, item = typing.get_args(hint)
         return {k: _convert(item, v) for k, v in value.items()}
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        return _build(hint, value)
+        return from_data(hint, value)
     return value

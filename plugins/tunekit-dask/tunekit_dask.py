@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tunekit.backends import TaskResult
-from tunekit.backends._calls import blocking_caller
+from tunekit.calls import blocking_caller
 from tunekit.hookspecs import hookimpl
 from tunekit.plugin_options import PluginOption
 from tunekit.target import Target, TargetSpec, is_coroutine_callable, resolve_callable

@@ -17,7 +17,7 @@ from time import perf_counter
 from typing import Any
 
 from tunekit.backends import Backend, Runner, TaskResult
-from tunekit.backends._calls import blocking_caller
+from tunekit.calls import blocking_caller
 from tunekit.hookspecs import hookimpl
 from tunekit.models import Report
 from tunekit.probes import Probe, ProbeContext, calls_for

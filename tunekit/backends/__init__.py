@@ -3,8 +3,9 @@
 A backend is a small object with a ``name``, ``supports(target)`` (None when it can run the
 target, else the reason it cannot) and ``session(target, workers)``: a context manager that
 starts the pool or event loop (outside the clock) and yields a ``Runner``. The runner executes
-a batch of calls with ``workers`` of them in flight and returns one ``TaskResult`` per call.
-Sessions are reused across warm-up and repeats so start-up is paid once and measured apart.
+a batch of calls with ``workers`` of them in flight and returns one ``TaskResult`` per call
+(``tunekit.calls`` times them). Sessions are reused across warm-up and repeats so start-up is
+paid once and measured apart.
 
 A backend may also set ``sync_via`` to the name of the backend whose pool runs plain
 (non-coroutine) functions for it: the event loops hand them to a thread pool, so for a plain
@@ -15,21 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from tunekit.calls import TaskResult
 
 if TYPE_CHECKING:
     from tunekit.target import Call, Target
 
-
-class TaskResult(NamedTuple):
-    """One task: how long it occupied a worker, and the error it raised (None when ok)."""
-
-    latency_s: float
-    error: str | None
-    #: ``time.perf_counter()`` when the task ended, where it ran (None if not known): lets the
-    #: trial measure throughput only while every worker was busy.
-    end_s: float | None = None
-
+__all__ = ["Backend", "Runner", "TaskResult"]
 
 Runner = Callable[["Sequence[Call]"], list[TaskResult]]
 

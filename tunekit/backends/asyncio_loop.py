@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import Runner, TaskResult
-from tunekit.backends._calls import call_async, call_sync
-from tunekit.backends.threads import start_all_threads
+from tunekit.calls import call_async, call_sync, start_all_threads
 from tunekit.hookspecs import hookimpl
 
 if TYPE_CHECKING:

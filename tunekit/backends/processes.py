@@ -18,7 +18,7 @@ from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import TaskResult
-from tunekit.backends._calls import blocking_caller
+from tunekit.calls import blocking_caller
 from tunekit.hookspecs import hookimpl
 from tunekit.target import Target, TargetSpec, is_coroutine_callable, resolve_callable
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from tunekit.backends import Runner, TaskResult
-from tunekit.backends._calls import call_async, call_sync
+from tunekit.calls import call_async, call_sync
 from tunekit.hookspecs import hookimpl
 
 if TYPE_CHECKING:

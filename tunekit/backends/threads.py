@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from tunekit.backends import Runner
-from tunekit.backends._calls import blocking_caller
+from tunekit.calls import blocking_caller, start_all_threads
 from tunekit.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -35,13 +34,6 @@ class ThreadBackend:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
             start_all_threads(pool, workers)
             yield lambda calls: list(pool.map(call, calls))
-
-
-def start_all_threads(pool: ThreadPoolExecutor, workers: int) -> None:
-    """Make the pool create every thread now (it creates them lazily) so start-up is not timed."""
-    barrier = threading.Barrier(workers)
-    for future in [pool.submit(barrier.wait) for _ in range(workers)]:
-        future.result()
 
 
 @hookimpl

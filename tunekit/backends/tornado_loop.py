@@ -13,9 +13,8 @@ from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING
 
 from tunekit.backends import Runner, TaskResult
-from tunekit.backends._calls import call_async, call_sync
 from tunekit.backends.asyncio_loop import run_consumers
-from tunekit.backends.threads import start_all_threads
+from tunekit.calls import call_async, call_sync, start_all_threads
 from tunekit.hookspecs import hookimpl
 
 if TYPE_CHECKING:

@@ -18,8 +18,8 @@ from contextlib import ExitStack, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import Runner, TaskResult
-from tunekit.backends._calls import call_async, call_sync
 from tunekit.backends.asyncio_loop import make_consumers, run_consumers
+from tunekit.calls import call_async, call_sync
 from tunekit.hookspecs import hookimpl
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tunekit.backends._calls import blocking_caller
+from tunekit.calls import blocking_caller
 from tunekit.hookspecs import hookimpl
 from tunekit.probes import ProbeContext, calls_for, timed
 

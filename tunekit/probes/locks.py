@@ -42,8 +42,7 @@ from time import perf_counter, process_time, thread_time
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
-from tunekit.backends._calls import blocking_caller
-from tunekit.backends.threads import start_all_threads
+from tunekit.calls import blocking_caller, start_all_threads
 from tunekit.hookspecs import hookimpl
 from tunekit.probes import ProbeContext
 from tunekit.probes.nature import core_share

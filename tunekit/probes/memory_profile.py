@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from tunekit.backends._calls import blocking_caller
+from tunekit.calls import blocking_caller
 from tunekit.hookspecs import hookimpl
 from tunekit.probes import ProbeContext, calls_for, timed
 

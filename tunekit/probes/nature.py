@@ -1,6 +1,6 @@
 """What one task does with its time: CPU share, thread parallelism, awaiting, dispatch costs.
 
-The numbers behind ``workload.kind`` (see ``tunekit.classify``), measured in a process of
+The numbers behind ``workload.kind`` (see ``tunekit.advice.classify``), measured in a process of
 their own so that no profiler and no other trial disturbs them.
 """
 
@@ -14,8 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from tunekit.backends._calls import blocking_caller
-from tunekit.backends.threads import start_all_threads
+from tunekit.calls import blocking_caller, start_all_threads
 from tunekit.hookspecs import hookimpl
 from tunekit.probes import ProbeContext, calls_for
 

@@ -11,7 +11,6 @@ from rich.console import Console
 from rich.table import Table
 
 from tunekit.hookspecs import hookimpl
-from tunekit.recommend import error_rate
 from tunekit.units import format_bytes, format_rate, format_seconds
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ class TextReporter:
                 console.print(f"  [yellow]{trial.key} {trial.status}[/yellow]: {trial.reason}")
             elif trial.errors:
                 console.print(
-                    f"  [yellow]{trial.key}[/yellow]: {error_rate(trial):.0%} of tasks raised "
+                    f"  [yellow]{trial.key}[/yellow]: {trial.error_rate:.0%} of tasks raised "
                     f"(first: {trial.first_error})"
                 )
         if any(t.unstable for t in report.trials):

@@ -43,7 +43,7 @@ from tunekit_dask import (
     choose_workers,
 )
 
-from tunekit.isolation import run_in_child
+from tunekit.isolation.spawn import run_in_child
 from tunekit.plugins import collect_backends, get_plugin_manager
 from tunekit.target import TargetSpec, load_target
 

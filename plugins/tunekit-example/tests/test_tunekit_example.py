@@ -26,7 +26,7 @@ except importlib.metadata.PackageNotFoundError:
 
 import tunekit_example
 
-from tunekit.isolation import run_in_child
+from tunekit.isolation.spawn import run_in_child
 from tunekit.models import Latency, Machine, Recommendation, Report, Trial, Workload
 from tunekit.plugins import (
     PluginManager,

@@ -2,7 +2,7 @@
 
 The grid measures every (backend, workers) pair, ordered by worker count across backends so
 that a budget that runs out cuts the largest pools of every backend rather than whole backends.
-The adaptive sweep's plan is ``tunekit.sweep``.
+The adaptive sweep's plan is ``tunekit.plan.sweep``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from rich.text import Text
 if TYPE_CHECKING:
     from rich.progress import Task
 
-    from tunekit.trials import TrialPlan
+    from tunekit.plan.sizing import TrialPlan
 
 
 def wants_progress(stream: IO[str], quiet: bool) -> bool:

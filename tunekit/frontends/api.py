@@ -19,14 +19,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunekit.errors import InputError, TargetError, TunekitError
+from tunekit.isolation import in_tunekit_worker
 
 if TYPE_CHECKING:
-    from tunekit.analysis import ProgressCallback
+    from tunekit.engine import ProgressCallback
     from tunekit.models import Report
-
-#: Name of the worker module: code running under it is being measured, not measuring.
-#: The main modules of tunekit's children: fresh workers, and those forked from the zygote.
-CHILD_MAIN_MODULES = ("tunekit.worker", "tunekit.zygote")
+    from tunekit.plugins import PluginManager
 
 
 class NotFindableError(TargetError):
@@ -35,13 +33,6 @@ class NotFindableError(TargetError):
 
 class NestedAnalysisError(TunekitError):
     """``tunekit.analyze()`` was called while a tunekit worker was importing the target."""
-
-
-def in_tunekit_worker() -> bool:
-    """True inside a tunekit trial process and the pool processes it starts."""
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    return getattr(spec, "name", None) in CHILD_MAIN_MODULES
 
 
 def analyze(
@@ -55,6 +46,7 @@ def analyze(
     max_workers: int = 16,
     repeats: int | None = None,
     progress: ProgressCallback | None = None,
+    plugins: PluginManager | None = None,
     **options: Any,
 ) -> Report:
     """Measure ``target`` under every selected backend and recommend one; the CLI's engine.
@@ -62,9 +54,11 @@ def analyze(
     ``target`` is a spec string or a function findable by name. ``args``/``kwargs`` must be
     JSON (as ``--args``/``--kwargs``); ``inputs`` is a factory (spec or named callable) or a
     list of per-task items (tuple = positional, dict = keywords, else one argument), which may
-    be any picklable objects. Other ``options`` are fields of ``AnalysisConfig``.
+    be any picklable objects. ``plugins``: the plugin manager to use (default: a new one).
+    Other ``options`` are fields of ``AnalysisConfig``.
     """
-    from tunekit.analysis import DEFAULT_REPEATS, AnalysisConfig, run_analysis
+    from tunekit.engine import AnalysisConfig, run_analysis
+    from tunekit.engine.config import DEFAULT_REPEATS
 
     if in_tunekit_worker():
         raise NestedAnalysisError(
@@ -87,14 +81,14 @@ def analyze(
             repeats=DEFAULT_REPEATS if repeats is None else repeats,
             **options,
         )
-        return run_analysis(config, progress)
+        return run_analysis(config, progress, plugins)
 
 
-def render(report: Report, fmt: str = "text") -> str:
+def render(report: Report, fmt: str = "text", plugins: PluginManager | None = None) -> str:
     """``report`` in the registered format ``fmt`` ("text", "json", "html" or a plugin's)."""
     from tunekit.plugins import collect_reporters, get_plugin_manager
 
-    reporters = collect_reporters(get_plugin_manager())
+    reporters = collect_reporters(plugins or get_plugin_manager())
     if fmt not in reporters:
         raise TunekitError(f"unknown report format {fmt!r}; known: {', '.join(reporters)}")
     return reporters[fmt].item.render(report)

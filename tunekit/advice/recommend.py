@@ -8,97 +8,16 @@ recommended configuration itself is within the noise band of the best one.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
+from tunekit.advice.rules import knee_of, model_cost, noise_band, ties
 from tunekit.models import Machine, Recommendation, Trial, Workload
 from tunekit.units import format_rate
 
-#: The pool size is the smallest within 5% of the chosen backend's best throughput (the knee),
-#: judged with a 2% margin for measurement noise: a pool measured within 3% of the best is
-#: within 5% of it in truth with high probability (a median of 3 to 6 batches of 0.1 s, as
-#: the adaptive sweep measures, is good to about 2%). Without it the knee sat right at 95%
-#: and half the time measured below it when measured again.
-KNEE_SHARE = 0.95
-KNEE_NOISE_MARGIN = 0.02
-KNEE_THRESHOLD = KNEE_SHARE + KNEE_NOISE_MARGIN
-#: Differences below this fraction of throughput are treated as noise between models: the
-#: knee's own margin. Repeats within one run agree to a few % (timings vary by up to 2x between
-#: runs on a shared machine, which is why competing trials are interleaved), and a tie band of
-#: 5% let a cheaper model at its knee land at 0.94 of the best configuration (5% for the model,
-#: then 3% for its knee), outside the 5% promised.
-MIN_NOISE = 1 - KNEE_THRESHOLD
-#: A very unstable best trial must not make everything a tie: its spread counts up to this.
-MAX_NOISE = 0.25
-#: The noise band is twice the best trial's spread for a median of this many values (a
-#: trial's repeats); a median of more values is surer by sqrt(values / this), as a mean is.
-#: Without it, the 6 values of a contender measured again side by side (spread 2.3%) still
-#: made a 3.8% deficit a tie, and the cheaper model measured again at 0.92 of the best.
-NOISE_VALUES = 3
 #: Batch enough calls per task that dispatch is at most 1/this of the work (10: 10% overhead).
 BATCH_DISPATCH_SHARE_INV = 10
 #: Workloads that need a core per worker: more workers than free cores only add contention.
 CORE_BOUND_KINDS = ("cpu-bound", "gil-releasing")
-#: An unknown (plugin) backend ranks after the built-ins in the tie-break.
-UNKNOWN_COST = 10
-
-
-#: Cost rank of each kind of model, for ties (see ``model_family``).
-FAMILY_COST = {"sequential": 0, "event loop": 1, "thread": 2, "process": 4}
-EVENT_LOOPS = ("asyncio", "tornado", "twisted")
-
-
-def model_family(backend: str) -> str:
-    """The kind of model a backend is: backends of one family run tasks the same way (the
-    event loops: one thread driving one loop), so they meet the same limits. A plugin
-    backend is a family of its own."""
-    if backend in EVENT_LOOPS:
-        return "event loop"
-    return backend if backend in FAMILY_COST else f"plugin {backend}"
-
-
-def model_cost(backend: str, is_coroutine: bool) -> int:
-    """Cost rank for ties: sequential < event loop (for coroutines) < thread < process."""
-    family = model_family(backend)
-    if family == "event loop" and not is_coroutine:
-        return 3  # sync code on a loop is threads plus a loop
-    return FAMILY_COST.get(family, UNKNOWN_COST)
-
-
-def noise_band(best: Trial) -> float:
-    """Throughput differences from ``best`` smaller than this share are ties: twice its
-    spread, for the number of values its median is taken over, within [MIN_NOISE, MAX_NOISE]."""
-    values = len(best.throughput_values) or best.repeats or NOISE_VALUES
-    spread = (best.throughput_spread or 0.0) * math.sqrt(NOISE_VALUES / values)
-    return max(MIN_NOISE, min(2 * spread, MAX_NOISE))
-
-
-def _ties(trial: Trial, best: Trial, noise: float) -> bool:
-    """``trial`` cannot be told from ``best``: within the knee's own margin of it, or within
-    the noise band with values that overlap. Every value of one below every value of the
-    other is, for 3 values each, a 1-in-20 chance when both are alike (the extreme of a
-    Mann-Whitney test); a 6-value duel made such a gap of 7.6% a tie by its spread alone."""
-    if _throughput(trial) >= _throughput(best) * (1 - MIN_NOISE):
-        return True
-    if _throughput(trial) < _throughput(best) * (1 - noise):
-        return False
-    mine, theirs = trial.throughput_values, best.throughput_values
-    return not (mine and theirs and max(mine) < min(theirs))
-
-
-def error_rate(trial: Trial) -> float:
-    """Share of the measured tasks of a trial that raised."""
-    measured = trial.tasks * max(trial.repeats, 1)
-    return trial.errors / measured if measured else 0.0
-
-
-def usable(trial: Trial) -> bool:
-    """A trial that measured something and did not fail on every task."""
-    return (
-        trial.status == "ok"
-        and trial.throughput is not None
-        and trial.errors < trial.tasks * max(trial.repeats, 1)
-    )
 
 
 def core_cap(workload: Workload, machine: Machine | None) -> int | None:
@@ -116,7 +35,7 @@ def recommend(
 
     For CPU-bound and GIL-releasing work, pools are capped at the measured free cores.
     """
-    ok = everything = [t for t in trials if usable(t)]
+    ok = everything = [t for t in trials if t.usable]
     if not ok:
         return Recommendation(None, None, None, None, [_nothing_worked(trials)])
     capped: list[str] = []
@@ -134,7 +53,7 @@ def recommend(
     best = max(peaks.values(), key=_throughput)
     noise = noise_band(best)
     knees = [knee_of([t for t in ok if t.backend == name]) or peak for name, peak in peaks.items()]
-    tied = [k for k in knees if _ties(k, best, noise)]
+    tied = [k for k in knees if ties(k, best, noise)]
     chosen = min(
         tied,
         key=lambda k: (model_cost(k.backend, workload.is_coroutine), k.workers, -_throughput(k)),
@@ -162,7 +81,7 @@ def recommend(
     reasons += _other_backends(everything, chosen, baseline)
     if chosen.errors:
         reasons.append(
-            f"warning: {error_rate(chosen):.0%} of the tasks raised in {chosen.key} "
+            f"warning: {chosen.error_rate:.0%} of the tasks raised in {chosen.key} "
             f"(first: {chosen.first_error}); failed tasks count in its throughput"
         )
     elif any(t.errors for t in ok):
@@ -189,17 +108,6 @@ def _peaks(ok: Sequence[Trial]) -> dict[str, Trial]:
     return peaks
 
 
-def knee_of(curve: Sequence[Trial]) -> Trial | None:
-    """The smallest pool of one backend's usable trials reaching ``KNEE_THRESHOLD`` of its
-    best."""
-    ok = [t for t in curve if usable(t)]
-    if not ok:
-        return None
-    best = max(_throughput(t) for t in ok)
-    close = [t for t in ok if _throughput(t) >= KNEE_THRESHOLD * best]
-    return min(close, key=lambda t: (t.workers, -_throughput(t)))
-
-
 def _knee(ok: Sequence[Trial], chosen: Trial) -> list[str]:
     """Why this pool size: the smallest within 5% of the backend's best (see KNEE_THRESHOLD)."""
     same = [t for t in ok if t.backend == chosen.backend]
@@ -217,7 +125,7 @@ def _memory(trials: Sequence[Trial], chosen: Trial) -> list[str]:
     over = [
         t
         for t in trials
-        if t.backend == chosen.backend and (t.reason or "").startswith("memory limit")
+        if t.backend == chosen.backend and t.over_memory
     ]
     if not over:
         return []

@@ -14,21 +14,12 @@ from typing import IO
 from rich.console import Console
 from rich.table import Table
 
-from tunekit.errors import ReportError, TunekitError
+from tunekit.errors import ExitCode, ReportError, UsageError
 from tunekit.models import Recommendation, Report, Trial
 from tunekit.units import format_rate
 
-EXIT_OK = 0
-EXIT_REGRESSION = 1
-EXIT_USAGE = 2
 #: Width of the table when it does not go to a terminal (as the text report).
 REPORT_WIDTH = 120
-
-
-class CompareInputError(TunekitError):
-    """A report file that cannot be read; the CLI exits with 2 as for a usage error."""
-
-    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)
@@ -81,20 +72,20 @@ def run_compare(old_path: Path, new_path: Path, threshold_pct: float | None, out
     console = Console(file=out, highlight=False, width=None if out.isatty() else REPORT_WIDTH)
     print_comparison(console, comparison, threshold_pct)
     if threshold_pct is not None and comparison.regressions(threshold_pct):
-        return EXIT_REGRESSION
-    return EXIT_OK
+        return ExitCode.FAILED
+    return ExitCode.OK
 
 
 def load_report(path: Path) -> Report:
-    """Read a JSON report, turning every failure into a one-line ``CompareInputError``."""
+    """Read a JSON report, turning every failure into a one-line ``UsageError``."""
     try:
         text = path.read_text()
     except OSError as exc:
-        raise CompareInputError(f"cannot read {str(path)!r}: {exc.strerror}") from None
+        raise UsageError(f"cannot read {str(path)!r}: {exc.strerror}") from None
     try:
         return Report.from_json(text)
     except ReportError as exc:
-        raise CompareInputError(f"{str(path)!r}: {exc}") from None
+        raise UsageError(f"{str(path)!r}: {exc}") from None
 
 
 def compare(old: Report, new: Report) -> Comparison:

@@ -1,10 +1,10 @@
-"""A fork server for isolated children: ``python -m tunekit.zygote``.
+"""A fork server for isolated children: ``python -m tunekit.isolation.zygote``.
 
 A fresh interpreter that imports tunekit costs a child about 0.15 s, and an analysis starts
 twenty or more children. The zygote pays that once: it imports tunekit and its plugins (never
 the user's code), then forks one child per request. The child runs exactly what
-``python -m tunekit.worker REQUEST RESULT`` would, in a session of its own, with its output in
-its own file: as isolated as a fresh interpreter, minus the start-up.
+``python -m tunekit.isolation.worker REQUEST RESULT`` would, in a session of its own, with its
+output in its own file: as isolated as a fresh interpreter, minus the start-up.
 
 Protocol, one JSON object per line. The zygote says ``{"ready": true}`` once warm. The parent
 writes ``{"argv": [REQUEST, RESULT], "output": LOG}``; the zygote answers ``{"pid": N}`` when the
@@ -22,8 +22,8 @@ import sys
 import traceback
 from typing import Any, NoReturn, TextIO
 
-from tunekit import worker
-from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
+from tunekit.isolation import worker
+from tunekit.plugins import PluginManager, collect_backends, collect_probes, get_plugin_manager
 
 
 def serve() -> None:
@@ -40,7 +40,7 @@ def serve() -> None:
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
-            _child(request, zygote, replies.fileno())
+            _child(request, zygote, replies.fileno(), manager)
         _reply(replies, {"pid": pid})
         # Wait without reaping: until the parent has killed what the child left in its
         # process group, the pid stays the child's and cannot be reused.
@@ -52,7 +52,9 @@ def serve() -> None:
         os.waitpid(pid, 0)
 
 
-def _child(request: dict[str, Any], zygote: int, protocol: int) -> NoReturn:
+def _child(
+    request: dict[str, Any], zygote: int, protocol: int, plugins: PluginManager
+) -> NoReturn:
     """In the forked child: detach, redirect the output, run the worker, exit."""
     code = 1
     try:
@@ -69,13 +71,13 @@ def _child(request: dict[str, Any], zygote: int, protocol: int) -> NoReturn:
         os.close(null)
         os.close(output)
         sys.argv = [worker.__file__, *request["argv"]]
-        code = worker.main(sys.argv)
+        code = worker.main(sys.argv, plugins)
     except BaseException:
         traceback.print_exc()
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-        # As in ``tunekit.worker``: no waiting for threads or atexit handlers the user left.
+        # As in ``tunekit.isolation.worker``: no waiting for threads or atexit handlers left over.
         os._exit(code)
 
 

@@ -1,16 +1,33 @@
-"""Timed calls of the target, shared by the backends: the only code on the measured path."""
+"""Timed calls of the target: the only code on the measured path, public for plugin authors.
+
+Every backend, built-in or a plugin's, runs the target through these helpers, so that a task is
+timed the same way everywhere: ``call_sync`` for a plain function, ``call_async`` for a
+coroutine awaited on a running loop, ``blocking_caller`` for either on a worker thread or
+process. Each returns a ``TaskResult``: how long the task occupied its worker, the error it
+raised (a call that raised is counted, never timed as throughput), and when it ended.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
-
-from tunekit.backends import TaskResult
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from tunekit.target import Call, Target
+
+
+class TaskResult(NamedTuple):
+    """One task: how long it occupied a worker, and the error it raised (None when ok)."""
+
+    latency_s: float
+    error: str | None
+    #: ``time.perf_counter()`` when the task ended, where it ran (None if not known): lets the
+    #: trial measure throughput only while every worker was busy.
+    end_s: float | None = None
 
 
 def describe_error(exc: BaseException) -> str:
@@ -78,3 +95,10 @@ def blocking_caller(
     if target.is_coroutine:
         return lambda call: call_in_new_loop(func, call, deliver)
     return lambda call: call_sync(func, call, deliver)
+
+
+def start_all_threads(pool: ThreadPoolExecutor, workers: int) -> None:
+    """Make the pool create every thread now (it creates them lazily) so start-up is not timed."""
+    barrier = threading.Barrier(workers)
+    for future in [pool.submit(barrier.wait) for _ in range(workers)]:
+        future.result()

@@ -57,7 +57,7 @@ class TunekitFixture:
 
     def __call__(self, target: str | Callable[..., Any], **options: Any) -> Report:
         """Run ``tunekit.analyze(target, **options)``; save the report if asked."""
-        from tunekit.api import analyze
+        from tunekit.frontends.api import analyze
 
         budget = self._config.getoption("tunekit_budget")
         if budget is not None:

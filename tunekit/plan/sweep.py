@@ -1,6 +1,6 @@
 """The adaptive sweep's decisions: which configuration to measure next, from what was measured.
 
-A pure planner (no timing, no I/O); ``tunekit.analysis`` measures what it asks for. The plan is
+A pure planner (no timing, no I/O); ``tunekit.engine.analysis`` measures what it asks for. The plan is
 a small tournament around the sequential baseline, so that an io-bound task does not cost every
 backend a full doubling curve:
 
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tunekit.models import Trial
-from tunekit.recommend import KNEE_THRESHOLD, knee_of, model_cost, model_family
-from tunekit.trials import MIN_GAIN, TrialPlan, noise_of
+from tunekit.advice.rules import KNEE_THRESHOLD, knee_of, model_cost, model_family
+from tunekit.plan.sizing import MIN_GAIN, TrialPlan, noise_of
 
 #: A leader whose pool stopped gaining while its processes kept fewer cores than this busy
 #: was stopped by something outside them (a service, a lock): a tied backend of the same

@@ -1,40 +1,32 @@
-"""The child side of an isolated trial: ``python -m tunekit.worker REQUEST.json RESULT.json``.
+"""In a child: measure one backend at one pool size, as steady throughput.
 
-Each process does one thing: ``inspect`` a target (import it, check which backends support it,
-time a few sequential calls) or measure one ``trial`` (backend x workers). The result is written
-atomically to RESULT.json; anything the user's code prints goes to the process's own output,
-which the parent keeps apart from its report.
+A session starts the pool (start-up is timed apart), a warm-up of one wave runs unmeasured, and
+the repeats are back-to-back windows of one continuous stream of calls (``stats.stream_windows``):
+every window is steady state on one pool. Backends whose tasks do not say when they ended on
+this clock (workers on another machine) are measured as separate batches instead.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
 import resource
-import signal
 import statistics
 import sys
-import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from time import perf_counter
 from typing import Any
 
 import psutil
 
-from tunekit.backends import Backend, Runner, TaskResult
-from tunekit.backends.sequential import SequentialBackend
-from tunekit.errors import TunekitError
+from tunekit.backends import Backend, Runner
+from tunekit.calls import TaskResult
+from tunekit.isolation.calibrate import cycle
+from tunekit.isolation.protocol import TrialRequest
 from tunekit.models import Latency, Trial
-from tunekit.plugins import collect_backends, collect_probes, get_plugin_manager
-from tunekit.probes import ProbeContext
+from tunekit.plan.sizing import tasks_for
+from tunekit.plugins import PluginManager, collect_backends
 from tunekit.stats import percentiles, relative_spread, stream_windows
-from tunekit.target import Call, Target, TargetSpec, load_target
-from tunekit.trials import tasks_for
+from tunekit.target import Target, load_target
 
-#: Calibration stops after this many calls even if they are very fast.
-MAX_CALIBRATION_CALLS = 1_000_000
 #: A trial's batches are re-sized from its warm-up when the planned ones would last over
 #: RESIZE_LONGER or under RESIZE_SHORTER times the requested length, provided the warm-up
 #: lasted RESIZE_MIN_WARMUP_S. Longer has the wide margin: a warm-up is slowed by every
@@ -48,69 +40,28 @@ RESIZE_MIN_WARMUP_S = 0.01
 STREAM_LEAD_WAVES = 2
 
 
-def inspect_target(request: dict[str, Any]) -> dict[str, Any]:
-    """Resolve the target, ask each backend to be measured whether it supports it (all, if the
-    request names none), and time sequential calls."""
-    target = load_target(TargetSpec.from_dict(request["target"]))
-    backends = collect_backends(get_plugin_manager())
-    wanted = request.get("backends") or list(backends)  # a plugin's check may be slow (dask)
-    supports = {name: backends[name].item.supports(target) for name in wanted if name in backends}
-    calibration = calibrate(target, float(request.get("calibrate_s", 0.2)))
-    return {
-        "is_coroutine": target.is_coroutine,
-        "inputs": len(target.calls),
-        "supports": supports,
-        **calibration,
-    }
-
-
-def calibrate(target: Target, min_time_s: float) -> dict[str, Any]:
-    """Like ``timeit.Timer.autorange``: sequential batches of 1, 2, 4... calls until
-    ``min_time_s`` has passed; the first call is a warm-up and is not counted."""
-    with SequentialBackend().session(target, 1) as run:
-        warmup = run(target.calls[:1])
-        results: list[TaskResult] = []
-        wall = cpu = 0.0
-        batch = 1
-        while wall < min_time_s and len(results) < MAX_CALIBRATION_CALLS:
-            calls = _cycle(target.calls, batch)
-            cpu0, wall0 = time.process_time(), perf_counter()
-            results += run(calls)
-            wall += perf_counter() - wall0
-            cpu += time.process_time() - cpu0
-            batch *= 2
-    errors = [r.error for r in warmup + results if r.error]
-    return {
-        "calls": len(results),
-        "task_wall_s": wall / len(results),
-        "task_cpu_s": cpu / len(results),
-        "errors": len(errors),
-        "first_error": errors[0] if errors else None,
-    }
-
-
-def run_trial(request: dict[str, Any]) -> dict[str, Any]:
+def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
     """Measure one backend at one worker count: start-up, a warm-up batch, then the repeats."""
-    name, workers = request["backend"], int(request["workers"])
-    tasks, repeats = int(request["tasks"]), int(request["repeats"])
-    target = load_target(TargetSpec.from_dict(request["target"]))
-    backend: Backend = collect_backends(get_plugin_manager())[name].item
+    name, workers = request.backend, request.workers
+    tasks, repeats = request.tasks, request.repeats
+    target = load_target(request.target)
+    backend: Backend = collect_backends(plugins)[name].item
     trial = Trial(backend=name, workers=workers, status="ok", tasks=tasks)
     reason = backend.supports(target)
     if reason is not None:
         trial.status, trial.reason = "skipped", reason
-        return _trial_dict(trial)
+        return trial
     measured = _Measured()
     try:
         started = perf_counter()
         with backend.session(target, workers) as run:
             trial.startup_s = perf_counter() - started
-            warm_up = _cycle(target.calls, max(workers, min(tasks, 10)))
+            warm_up = cycle(target.calls, max(workers, min(tasks, 10)))
             warm_started = perf_counter()
             warm_results = run(warm_up)  # not measured
             warm_ended = perf_counter()
             trial.tasks = resized(
-                tasks, workers, len(warm_up), warm_ended - warm_started, request.get("batch_s")
+                tasks, workers, len(warm_up), warm_ended - warm_started, request.batch_s
             )
             if _timed_here(warm_results, warm_started, warm_ended):
                 measured = _stream(run, target, trial.tasks, repeats, workers)
@@ -122,7 +73,7 @@ def run_trial(request: dict[str, Any]) -> dict[str, Any]:
         trial.status = "failed"
         trial.reason = f"the {name} backend raised {type(exc).__name__}: {exc}"
     _summarize(trial, measured)
-    return _trial_dict(trial)
+    return trial
 
 
 @dataclass
@@ -150,7 +101,7 @@ def _stream(run: Runner, target: Target, tasks: int, repeats: int, workers: int)
     """
     lead = STREAM_LEAD_WAVES * workers
     tail = _in_flight(run, workers)
-    calls = _cycle(target.calls, lead + repeats * tasks + tail)
+    calls = cycle(target.calls, lead + repeats * tasks + tail)
     cpu0 = cpu_seconds()
     start = perf_counter()
     results = run(calls)
@@ -177,7 +128,7 @@ def _stream(run: Runner, target: Target, tasks: int, repeats: int, workers: int)
 def _batches(run: Runner, target: Target, tasks: int, repeats: int) -> _Measured:
     """The repeats as separate batches, each timed as tasks / wall time: for backends whose
     tasks do not say when they ended on this clock (workers on another machine)."""
-    batch = _cycle(target.calls, tasks)
+    batch = cycle(target.calls, tasks)
     measured = _Measured(tasks=tasks)
     for _ in range(repeats):
         cpu0 = cpu_seconds()
@@ -255,99 +206,3 @@ def peak_rss_bytes() -> tuple[int, int | None]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
     return own, children or None
-
-
-def _cycle(calls: list[Call], n: int) -> list[Call]:
-    return list(itertools.islice(itertools.cycle(calls), n))
-
-
-def _trial_dict(trial: Trial) -> dict[str, Any]:
-    return asdict(trial)
-
-
-def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
-    """Write JSON so that a reader never sees half a file (temp file, then rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload))
-    tmp.replace(path)
-
-
-def die_with_parent() -> None:
-    """Linux: if the tunekit process is killed outright, this child is killed too."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
-def run_probe(request: dict[str, Any]) -> dict[str, Any]:
-    """Run one probe on the target: ``{"data": ...}``, or ``{"skipped": reason}``."""
-    probe = collect_probes(get_plugin_manager())[request["probe"]].item
-    prepare = getattr(probe, "prepare", None)
-    if prepare is not None:  # e.g. replace lock factories before the user's module imports
-        prepare()
-    target = load_target(TargetSpec.from_dict(request["target"]))
-    reason = probe.supports(target)
-    if reason is not None:
-        return {"skipped": reason}
-    context = ProbeContext(
-        profile_dir=Path(request["profile_dir"]),
-        time_s=float(request["time_s"]),
-        task_wall_s=float(request["task_wall_s"]),
-        cpus=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
-    )
-    return {"data": probe.run(target, context)}
-
-
-def _spin(seconds: float) -> float:
-    """Busy-loop for ``seconds`` of wall time; return the CPU time this process got."""
-    cpu0 = time.process_time()
-    deadline = perf_counter() + seconds
-    while perf_counter() < deadline:
-        pass
-    return time.process_time() - cpu0
-
-
-def measure_capacity(request: dict[str, Any]) -> dict[str, Any]:
-    """Cores really free now: ``cpus`` processes spin together; the CPU they get, per second."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    cpus, seconds = int(request["cpus"]), float(request["seconds"])
-    with ProcessPoolExecutor(max_workers=cpus) as pool:
-        list(pool.map(_spin, [0.01] * cpus))  # start every child before measuring
-        obtained = sum(pool.map(_spin, [seconds] * cpus))
-    return {"capacity_cores": obtained / seconds}
-
-
-MODES = {
-    "inspect": inspect_target,
-    "trial": run_trial,
-    "probe": run_probe,
-    "capacity": measure_capacity,
-}
-
-
-def main(argv: list[str]) -> int:
-    """Run the request in ``argv[1]``; write the outcome (or the error) to ``argv[2]``."""
-    die_with_parent()
-    request_path, result_path = Path(argv[1]), Path(argv[2])
-    request = json.loads(request_path.read_text())
-    try:
-        payload = MODES[request["mode"]](request)
-    except TunekitError as exc:
-        payload = {
-            "error": {"type": type(exc).__name__, "message": str(exc), "exit_code": exc.exit_code}
-        }
-    write_json_atomically(result_path, payload)
-    return 0
-
-
-if __name__ == "__main__":
-    code = main(sys.argv)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    # The result is written: exit now, without waiting for non-daemon threads or atexit
-    # handlers that the user's code may have left behind (the parent kills its processes).
-    os._exit(code)

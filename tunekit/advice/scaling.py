@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # numpy and scipy load only when a fit is made (the report model imports us)
+from tunekit.models import ScalingFit
+
+if TYPE_CHECKING:  # numpy and scipy load only when a fit is made
     import numpy as np
 
 #: Fewer distinct worker counts than this and three parameters are not identifiable.
@@ -23,24 +24,6 @@ MIN_POINTS = 6
 POOR_FIT_NOISE_FACTOR = 2.0
 #: ... and never call a fit poor below this residual (5%: the noise floor of a shared machine).
 MIN_POOR_FIT_RESIDUAL = 0.05
-
-
-@dataclass
-class ScalingFit:
-    """The fitted parameters of one backend, or why there are none."""
-
-    points: int
-    fitted: bool
-    reason: str
-    lambda_: float | None = None
-    sigma: float | None = None
-    kappa: float | None = None
-    #: Predicted best worker count sqrt((1 - sigma) / kappa); None when kappa is 0.
-    peak_workers: float | None = None
-    #: Root mean square of the relative residuals.
-    rms_residual: float | None = None
-    #: True when the residuals are well above the noise: rely on the measured curve.
-    poor: bool = False
 
 
 def usl(workers: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarray:

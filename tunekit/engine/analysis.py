@@ -1,0 +1,225 @@
+"""The engine behind ``tunekit analyze`` and ``tunekit.analyze()``: one analysis, step by step.
+
+Each step touches user code only in child processes (``tunekit.isolation``): measure the
+machine's free cores, calibrate the target, run the probes one per process, sweep the
+(backend, workers) trials (``strategies``), re-measure unstable trials while budget is left,
+fit the scaling curves, measure the machine again, and recommend.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from tunekit import __version__
+from tunekit.advice.locks import advise_from_probe
+from tunekit.advice.recommend import recommend
+from tunekit.advice.scaling import fit_usl
+from tunekit.engine.bench import TrialBench
+from tunekit.engine.budget import Budget
+from tunekit.engine.calibration import calibrate, classify_workload
+from tunekit.engine.config import AnalysisConfig, ProgressCallback
+from tunekit.engine.machine import (
+    CAPACITY_AFTER_S,
+    CAPACITY_BEFORE_S,
+    capacity_notes,
+    default_memory_limit,
+    describe_machine,
+    free_cores,
+)
+from tunekit.engine.probing import run_probes, selected_probes
+from tunekit.engine.strategies.adaptive import adaptive_sweep
+from tunekit.engine.strategies.grid import grid_sweep
+from tunekit.engine.strategies.reruns import rerun_unstable
+from tunekit.errors import PluginError, Terminated, TunekitError
+from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
+from tunekit.models import Recommendation, Report, Trial, Workload
+from tunekit.plan.sweep import Contender
+from tunekit.plugins import PluginManager, collect_backends, get_plugin_manager
+from tunekit.target import TargetSpec
+
+#: Work that needs a core per worker: its pools are not grown past the free cores.
+CORE_BOUND_KINDS = ("cpu-bound", "gil-releasing", "overhead-bound")
+
+
+def run_analysis(
+    config: AnalysisConfig,
+    progress: ProgressCallback | None = None,
+    plugins: PluginManager | None = None,
+) -> Report:
+    """Measure the target under every selected backend within the budget and recommend one.
+
+    ``plugins`` is the run's plugin manager (one is made if not given). Ctrl-C or SIGTERM stop
+    the analysis: the report then holds what was measured so far, with ``complete`` false and
+    ``interrupted`` naming the signal.
+    """
+    config.validate()
+    return _Analysis(config, progress, plugins or get_plugin_manager()).run()
+
+
+class _Analysis:
+    """One analysis in progress: its budget, its bench of trials, the report being filled."""
+
+    def __init__(
+        self, config: AnalysisConfig, progress: ProgressCallback | None, plugins: PluginManager
+    ) -> None:
+        self.config = config
+        self.progress = progress
+        self.budget = Budget(config.budget, repeats=config.repeats)
+        self.spec = TargetSpec(config.target, list(config.args), dict(config.kwargs), config.inputs)
+        self.plugin_notes: list[str] = []
+        self.contenders = select_backends(plugins, config.backends, self.plugin_notes)
+        self.probes = selected_probes(plugins, config.probes)
+        self.memory_limit = config.memory_limit or default_memory_limit()
+        self.report = Report(
+            target=config.target,
+            machine=describe_machine(),
+            workload=Workload(is_coroutine=False),
+            trials=[],
+            recommendation=Recommendation(None, None, None, None),
+            tunekit_version=__version__,
+            budget_s=config.budget,
+            memory_limit_bytes=self.memory_limit,
+            complete=False,
+            notes=self.plugin_notes,
+        )
+
+    def tell(self, event: str) -> None:
+        if self.progress is not None:
+            self.progress(event, None, self.budget.left())
+
+    def advise(self, trials: Sequence[Trial]) -> Recommendation:
+        """The recommendation ``trials`` would give."""
+        return recommend(trials, self.report.workload, self.report.machine)
+
+    def run(self) -> Report:
+        report = self.report
+        failure: str | None = None
+        try:
+            # Every child below is forked from one warm zygote.
+            with fork_server(min(ZYGOTE_READY_S, self.config.budget)):
+                failure = self.measure_all()
+            report.complete = True
+        except KeyboardInterrupt:
+            report.interrupted = "SIGINT"
+        except Terminated:
+            report.interrupted = "SIGTERM"
+        report.notes += capacity_notes(report.machine)
+        report.recommendation = self.advise(report.trials)
+        locks = next((p for p in report.probes if p.name == "locks" and p.status == "ok"), None)
+        if locks is not None:
+            advice = advise_from_probe(locks.data, report.workload.kind)
+            report.recommendation.locks = [a for a in advice if a["acquisitions"] > 0]
+        if failure is not None:
+            report.recommendation.reasons = [failure]
+        report.elapsed_s = self.budget.elapsed()
+        return report
+
+    def measure_all(self) -> str | None:
+        """Every measurement, in order; why nothing can be recommended, if so."""
+        report, machine, budget = self.report, self.report.machine, self.budget
+        self.tell("measuring free cores")
+        machine.capacity_cores = free_cores(machine.cpus, CAPACITY_BEFORE_S)
+        if machine.capacity_cores is not None:
+            machine.background_load = max(0.0, 1 - machine.capacity_cores / machine.cpus)
+        self.tell("calibrating")
+        measured = [c.name for c in self.contenders]  # only those asked whether they support it
+        calibration = calibrate(self.spec, measured, budget.left(), self.memory_limit)
+        budget.overhead_s = calibration.overhead_s
+        report.workload = calibration.workload()
+        found = calibration.inspection
+        if calibration.always_fails:
+            return f"the target raised on every call: {found.first_error}"
+        run_probes(
+            report,
+            self.probes,
+            self.spec,
+            budget,
+            found.task_wall_s,
+            self.memory_limit,
+            self.config.profile_dir,
+            self.progress,
+        )
+        classify_workload(report.workload, machine)
+        bench = TrialBench(
+            spec=self.spec,
+            budget=budget,
+            memory_limit=self.memory_limit,
+            task_wall_s=found.task_wall_s,
+            contenders=self.contenders,
+            advise=self.advise,
+            trials=report.trials,
+            progress=self.progress,
+        )
+        supported = self.supported(found.supports)
+        if self.config.sweep == "grid":
+            grid_sweep(bench, supported, self.config.max_workers)
+        else:
+            report.notes += adaptive_sweep(
+                bench,
+                supported,
+                max_workers=self.config.max_workers,
+                scaling_limit=self.scaling_limit(),
+                is_coroutine=report.workload.is_coroutine,
+            )
+        rerun_unstable(bench)
+        self.fit_curves()
+        if budget.left() > 2 * CAPACITY_AFTER_S + 0.5:
+            self.tell("measuring free cores again")
+            machine.capacity_after_cores = free_cores(machine.cpus, CAPACITY_AFTER_S)
+        return None
+
+    def supported(self, supports: dict[str, str | None]) -> list[Contender]:
+        """The selected backends that support the target; the others become skipped trials."""
+        found = []
+        for contender in self.contenders:
+            reason = supports.get(contender.name)
+            if reason is None:
+                found.append(contender)
+            else:
+                self.report.trials.append(Trial(contender.name, 1, "skipped", reason))
+        return found
+
+    def scaling_limit(self) -> int:
+        """Most workers worth growing to: the free cores for work that needs a core each."""
+        workload, machine = self.report.workload, self.report.machine
+        if workload.kind in CORE_BOUND_KINDS:
+            return max(1, round(machine.capacity_cores or machine.cpus))
+        return self.config.max_workers
+
+    def fit_curves(self) -> None:
+        """Fit the Universal Scalability Law to each scaling backend's measured curve."""
+        for contender in self.contenders:
+            name = contender.name
+            curve = [t for t in self.report.trials if t.backend == name and t.status == "ok"]
+            if not contender.scales or not curve:
+                continue
+            points = [(t.workers, v) for t in curve for v in t.throughput_values]
+            spreads = [t.throughput_spread or 0.0 for t in curve]
+            self.report.fits[name] = fit_usl(points, noise=statistics.median(spreads))
+
+
+def select_backends(
+    plugins: PluginManager, requested: Sequence[str] | None, notes: list[str]
+) -> list[Contender]:
+    """The requested backends (all registered ones by default), as the sweep sees them.
+
+    Plugin warnings go to ``notes``; asking by name for a backend two plugins registered is
+    an error, since it is not clear which one is meant.
+    """
+    registered = collect_backends(plugins)
+    notes += [f"plugin warning: {warning}" for warning in plugins.warnings]
+    if requested:
+        unknown = [name for name in requested if name not in registered]
+        if unknown:
+            raise TunekitError(f"unknown backend {unknown[0]!r}; known: {', '.join(registered)}")
+        ambiguous = [name for name in requested if name in plugins.duplicates]
+        if ambiguous:
+            raise PluginError(plugins.duplicates[ambiguous[0]])
+    else:
+        requested = list(registered)
+    contenders = []
+    for name in dict.fromkeys(requested):
+        backend = registered[name].item
+        contenders.append(Contender(name, backend.scales, getattr(backend, "sync_via", None)))
+    return contenders

@@ -1,0 +1,91 @@
+"""The first look at the target: import it in a child, time a few calls, name its kind.
+
+What it learns (the call time, and the fixed cost of a child) sizes every trial after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tunekit.advice.classify import Nature, classify
+from tunekit.engine.budget import BUDGET_MARGIN_S
+from tunekit.errors import TargetError
+from tunekit.isolation.protocol import Inspection, InspectRequest
+from tunekit.isolation.spawn import run_in_child
+from tunekit.models import Machine, Workload
+from tunekit.target import TargetSpec
+
+#: Sequential time spent timing the target before the sweep (like timeit's autorange).
+CALIBRATION_S = 0.2
+
+
+@dataclass
+class Calibration:
+    """The target's inspection, and a child's cost besides its calls."""
+
+    inspection: Inspection
+    #: Seconds a child took beyond the calls it timed: start, import, clean-up.
+    overhead_s: float
+
+    @property
+    def always_fails(self) -> bool:
+        """The warm-up call failed, and so did every timed one."""
+        return self.inspection.errors > self.inspection.calls
+
+    def workload(self) -> Workload:
+        """What one call costs, as the report records it."""
+        found = self.inspection
+        wall = found.task_wall_s
+        return Workload(
+            is_coroutine=found.is_coroutine,
+            task_wall_s=wall,
+            task_cpu_s=found.task_cpu_s,
+            cpu_fraction=min(1.0, found.task_cpu_s / wall) if wall else None,
+            calibration_calls=found.calls,
+            inputs=found.inputs,
+        )
+
+
+def calibrate(
+    spec: TargetSpec, backends: list[str], left_s: float, memory_limit: int
+) -> Calibration:
+    """Import the target in a child, learn which ``backends`` support it, time a few calls.
+
+    Raises the child's ``TargetError``/``InputError``, or a ``TargetError`` saying why the
+    child gave no answer (too slow for the ``left_s`` of budget, over memory, crashed).
+    """
+    timeout = max(left_s, 1.0) + BUDGET_MARGIN_S
+    request = InspectRequest(target=spec, calibrate_s=CALIBRATION_S, backends=tuple(backends))
+    outcome = run_in_child(request, timeout, memory_limit)
+    if outcome.error is not None:
+        raise outcome.error.exception()
+    if outcome.status == "timeout":
+        raise TargetError(
+            f"importing {spec.target!r} and calling it once took longer than the "
+            f"{timeout:.0f} s budget; give a larger --budget"
+        )
+    if outcome.status == "memory":
+        raise TargetError(f"importing or calling {spec.target!r} was {outcome.reason}")
+    if outcome.status != "ok" or not isinstance(outcome.reply, Inspection):
+        raise TargetError(f"importing or calling {spec.target!r} crashed: {outcome.reason}")
+    found = outcome.reply
+    overhead = max(outcome.elapsed_s - found.calls * found.task_wall_s, 0.0)
+    return Calibration(found, overhead)
+
+
+def classify_workload(workload: Workload, machine: Machine) -> None:
+    """Label the workload from the calibration and the nature probe's fractions."""
+    if workload.task_wall_s is None:
+        return
+    cheapest = workload.dispatch_s.get("asyncio" if workload.is_coroutine else "thread")
+    workload.kind, workload.kind_reason = classify(
+        Nature(
+            is_coroutine=workload.is_coroutine,
+            task_wall_s=workload.task_wall_s,
+            cpu_fraction=workload.cpu_fraction or 0.0,
+            thread_parallelism=workload.thread_parallelism,
+            await_overlap=workload.await_overlap,
+            min_dispatch_s=cheapest,
+            free_cores=machine.capacity_cores or float(machine.cpus),
+        )
+    )
