@@ -58,13 +58,15 @@ from typing import Any
 
 import workloads  # benchmarks/ is on sys.path when this script runs
 
-from tunekit.engine.analysis import BUSY_BELOW, AnalysisConfig, run_analysis
+from tunekit.engine import AnalysisConfig, run_analysis
+from tunekit.engine.machine import BUSY_BELOW
 from tunekit.errors import Terminated, TunekitError
+from tunekit.isolation.protocol import TrialRequest
 from tunekit.isolation.spawn import run_in_child
-from tunekit.models import Report, Trial, trial_from_dict
+from tunekit.models import Report, Trial
+from tunekit.plan.sizing import tasks_for, worker_counts
 from tunekit.plugins import collect_backends, get_plugin_manager
 from tunekit.target import TargetSpec
-from tunekit.plan.sizing import tasks_for, worker_counts
 
 WORKLOADS_FILE = Path(workloads.__file__).resolve()
 #: The built-in backends: installed plugins (dask, ...) are left out unless --backends names them.
@@ -351,22 +353,15 @@ def side_by_side(workload: str, configs: Sequence[Trial]) -> list[float | None]:
     runs one trial of each (``SIDE_BY_SIDE_BATCH_S`` batches, sized by its earlier throughput),
     so drift on the machine affects them alike. None for one that never succeeded."""
     values: list[list[float]] = [[] for _ in configs]
-    spec = TargetSpec(target(workload)).to_dict()
+    spec = TargetSpec(target(workload))
     for _ in range(SIDE_BY_SIDE_ROUNDS):
         for index, config in enumerate(configs):
             tasks = tasks_for(_throughput(config), config.workers, SIDE_BY_SIDE_BATCH_S)
-            request = {
-                "mode": "trial",
-                "target": spec,
-                "backend": config.backend,
-                "workers": config.workers,
-                "tasks": tasks,
-                "repeats": 3,
-            }
+            request = TrialRequest(spec, config.backend, config.workers, tasks, repeats=3)
             planned = 4 * tasks / max(_throughput(config), 1e-9)
             outcome = run_in_child(request, timeout_s=10 * planned + 10)
-            if outcome.status == "ok" and outcome.payload is not None:
-                values[index] += trial_from_dict(outcome.payload).throughput_values
+            if outcome.status == "ok" and isinstance(outcome.reply, Trial):
+                values[index] += outcome.reply.throughput_values
     return [statistics.median(v) if v else None for v in values]
 
 

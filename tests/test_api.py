@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import tunekit
-from tunekit.frontends.api import NestedAnalysisError, NotFindableError, target_spec
 from tunekit.errors import InputError, TunekitError
 from tunekit.examples import cpu_bound
+from tunekit.frontends.api import NestedAnalysisError, NotFindableError, target_spec
 from tunekit.models import Report
 
 

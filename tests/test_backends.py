@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
+from tunekit.isolation.protocol import TrialRequest
 from tunekit.isolation.spawn import run_in_child
+from tunekit.models import Trial
 from tunekit.target import TargetSpec
 
 from .conftest import target
@@ -19,18 +22,11 @@ def measure(
     backend: str, workers: int, func: str, tasks: int = 16, inputs: str | None = None
 ) -> dict[str, Any]:
     spec = TargetSpec(target(func), inputs=inputs)
-    request = {
-        "mode": "trial",
-        "target": spec.to_dict(),
-        "backend": backend,
-        "workers": workers,
-        "tasks": tasks,
-        "repeats": 3,
-    }
+    request = TrialRequest(spec, backend, workers, tasks, repeats=3)
     outcome = run_in_child(request, timeout_s=60)
     assert outcome.status == "ok", outcome.reason
-    assert outcome.payload is not None
-    return outcome.payload
+    assert isinstance(outcome.reply, Trial)
+    return dataclasses.asdict(outcome.reply)
 
 
 @pytest.mark.parametrize("func", ["sleeper", "async_sleeper"])

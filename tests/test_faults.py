@@ -18,8 +18,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tunekit.engine.analysis import AnalysisConfig, run_analysis
-from tunekit.frontends.cli import main, write_atomically
+from tunekit.engine import AnalysisConfig, run_analysis
+from tunekit.files import write_atomically
+from tunekit.frontends.cli import main
 from tunekit.models import Report
 
 from .conftest import TARGETS, target

@@ -12,8 +12,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tunekit.engine.analysis import AnalysisConfig, run_analysis
-from tunekit.isolation.spawn import fork_server, run_in_child
+from tunekit.engine import AnalysisConfig, run_analysis
+from tunekit.isolation.forkserver import fork_server
+from tunekit.isolation.protocol import TrialRequest
+from tunekit.isolation.spawn import run_in_child
+from tunekit.models import Trial
 from tunekit.target import TargetSpec
 
 from .conftest import target
@@ -49,16 +52,9 @@ def trial_request(
     workers: int = 1,
     tasks: int = 4,
     args: list[object] | None = None,
-) -> dict[str, object]:
+) -> TrialRequest:
     spec = TargetSpec(target(name), args or [])
-    return {
-        "mode": "trial",
-        "target": spec.to_dict(),
-        "backend": backend,
-        "workers": workers,
-        "tasks": tasks,
-        "repeats": 3,
-    }
+    return TrialRequest(spec, backend, workers, tasks, repeats=3)
 
 
 def test_a_child_that_exits_hard_is_a_failed_trial_with_the_exit_code() -> None:
@@ -131,10 +127,10 @@ def test_crashing_and_hanging_trials_do_not_stop_the_analysis(tmp_path: Path) ->
 def test_a_successful_child_returns_its_trial() -> None:
     outcome = run_in_child(trial_request("add"), timeout_s=30)
     assert outcome.status == "ok"
-    assert outcome.payload is not None
-    assert outcome.payload["status"] == "ok"
-    assert outcome.payload["tasks"] == 4
-    assert outcome.payload["repeats"] == 3
+    assert isinstance(outcome.reply, Trial)
+    assert outcome.reply.status == "ok"
+    assert outcome.reply.tasks == 4
+    assert outcome.reply.repeats == 3
 
 
 def test_forked_children_come_from_one_zygote_that_is_reaped_after(start: str) -> None:

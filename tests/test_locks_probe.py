@@ -18,8 +18,9 @@ import psutil
 import pytest
 
 import tunekit
-from tunekit.isolation.spawn import run_in_child
 from tunekit.advice.locks import advise_from_probe
+from tunekit.isolation.protocol import ProbeRequest, ProbeResult
+from tunekit.isolation.spawn import run_in_child
 from tunekit.probes import locks
 from tunekit.probes.locks import InstrumentedLock, Registry, _Counts, origin_of
 from tunekit.target import TargetSpec
@@ -39,19 +40,18 @@ def marked_site(name: str) -> str:
 
 def probe(func: str, tmp_path: Path, task_wall_s: float = 0.002) -> dict[str, Any]:
     """The lock probe's data for a function of tests/lock_targets.py, run in a child."""
-    request = {
-        "mode": "probe",
-        "probe": "locks",
-        "target": TargetSpec(f"{LOCK_TARGETS}:{func}").to_dict(),
-        "profile_dir": str(tmp_path),
-        "time_s": 0.5,
-        "task_wall_s": task_wall_s,
-    }
+    request = ProbeRequest(
+        probe="locks",
+        target=TargetSpec(f"{LOCK_TARGETS}:{func}"),
+        profile_dir=str(tmp_path),
+        time_s=0.5,
+        task_wall_s=task_wall_s,
+    )
     outcome = run_in_child(request, timeout_s=60)
     assert outcome.status == "ok", outcome
-    assert outcome.payload is not None
-    data: dict[str, Any] = outcome.payload["data"]
-    return data
+    assert isinstance(outcome.reply, ProbeResult)
+    assert outcome.reply.data is not None
+    return outcome.reply.data
 
 
 def advice_at(data: dict[str, Any], kind: str, site: str) -> dict[str, Any]:

@@ -10,8 +10,8 @@ import inspect
 
 import pytest
 
-from tunekit.engine.analysis import AnalysisConfig, run_analysis
 from tunekit.advice.classify import MIN_CORES_TO_TELL_GIL
+from tunekit.engine import AnalysisConfig, run_analysis
 from tunekit.models import Report
 
 from . import targets

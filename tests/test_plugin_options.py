@@ -166,11 +166,11 @@ def test_analyze_help_works_and_lists_installed_plugin_options() -> None:
 
 
 def test_the_cli_loads_no_plugin_until_analyze_is_parsed() -> None:
-    # GIVEN a fresh interpreter WHEN tunekit.frontends.cli is imported and the top-level help is shown
+    # GIVEN a fresh interpreter WHEN the CLI module is imported and the top-level help is shown
     code = (
         "import sys, contextlib, io, tunekit.frontends.cli\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    tunekit.cli.main(['--help'])\n"
+        "    tunekit.frontends.cli.main(['--help'])\n"
         "print(sorted(m for m in sys.modules if m.startswith(('tunekit.backends.', "
         "'tunekit.probes.', 'tunekit.reporters.', 'tunekit_', 'twisted', 'tornado'))))"
     )

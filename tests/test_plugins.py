@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tunekit.engine.analysis import AnalysisConfig, run_analysis
+from tunekit.engine import AnalysisConfig, run_analysis
 from tunekit.errors import PluginError
 from tunekit.plugins import (
     Registered,

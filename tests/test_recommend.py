@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from tunekit.models import Trial, Workload
 from tunekit.advice.recommend import recommend
 from tunekit.advice.rules import model_cost
+from tunekit.models import Trial, Workload
 
 
 def ok(

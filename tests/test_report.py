@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tunekit.engine.analysis import AnalysisConfig, run_analysis
+from tunekit.engine import AnalysisConfig, run_analysis
 from tunekit.errors import ReportError
 from tunekit.models import SCHEMA, Latency, Machine, Recommendation, Report, Trial, Workload
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tunekit.isolation.trial import resized
 from tunekit.stats import stream_windows
-from tunekit.isolation.worker import resized
 
 
 def steady(tasks: int, workers: int, latency: float, start: float = 100.0) -> list[float | None]:

@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
-from tunekit.engine.analysis import merge_repeats
-from tunekit.models import Latency, Machine, Trial, Workload
 from tunekit.advice.recommend import recommend
 from tunekit.advice.scaling import fit_usl
-from tunekit.plan.sweep import AdaptiveSweep, Contender, knee_gap
+from tunekit.engine.strategies.reruns import merge_repeats
+from tunekit.models import Latency, Machine, Trial, Workload
 from tunekit.plan.sizing import TrialPlan, predicted_throughput
+from tunekit.plan.sweep import AdaptiveSweep, Contender, knee_gap
 
 BUILT_INS = [
     Contender("sequential", scales=False),

@@ -10,8 +10,8 @@ import dataclasses
 import json
 import types
 import typing
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from tunekit.errors import ReportError

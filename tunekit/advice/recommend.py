@@ -122,11 +122,7 @@ def _knee(ok: Sequence[Trial], chosen: Trial) -> list[str]:
 
 
 def _memory(trials: Sequence[Trial], chosen: Trial) -> list[str]:
-    over = [
-        t
-        for t in trials
-        if t.backend == chosen.backend and t.over_memory
-    ]
+    over = [t for t in trials if t.backend == chosen.backend and t.over_memory]
     if not over:
         return []
     smallest = min(over, key=lambda t: t.workers)

@@ -91,7 +91,5 @@ def knee_of(curve: Sequence[Trial]) -> Trial | None:
     return min(close, key=lambda t: (t.workers, -_throughput(t)))
 
 
-
-
 def _throughput(trial: Trial) -> float:
     return trial.throughput or 0.0

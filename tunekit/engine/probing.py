@@ -89,9 +89,10 @@ def probe_run(report: Report, name: str, outcome: ChildOutcome) -> ProbeRun:
     result = outcome.reply if isinstance(outcome.reply, ProbeResult) else None
     if result is not None and result.skipped is not None:
         return ProbeRun(name, "skipped", result.skipped, outcome.elapsed_s)
+    if outcome.status == "timeout":
+        return ProbeRun(name, "timeout", outcome.reason, outcome.elapsed_s)
     if outcome.status != "ok" or result is None:
-        status = "failed" if outcome.status in ("memory", "ok") else outcome.status
-        return ProbeRun(name, status, outcome.reason, outcome.elapsed_s)
+        return ProbeRun(name, "failed", outcome.reason, outcome.elapsed_s)
     data = result.data or {}
     for section in SECTIONS:
         merge_known(getattr(report, section), data.get(section, {}))

@@ -52,9 +52,7 @@ def serve() -> None:
         os.waitpid(pid, 0)
 
 
-def _child(
-    request: dict[str, Any], zygote: int, protocol: int, plugins: PluginManager
-) -> NoReturn:
+def _child(request: dict[str, Any], zygote: int, protocol: int, plugins: PluginManager) -> NoReturn:
     """In the forked child: detach, redirect the output, run the worker, exit."""
     code = 1
     try:

@@ -1,8 +1,8 @@
 """The adaptive sweep's decisions: which configuration to measure next, from what was measured.
 
-A pure planner (no timing, no I/O); ``tunekit.engine.analysis`` measures what it asks for. The plan is
-a small tournament around the sequential baseline, so that an io-bound task does not cost every
-backend a full doubling curve:
+A pure planner (no timing, no I/O); the engine (``tunekit.engine.strategies.adaptive``) measures
+what it asks for. The plan is a small tournament around the sequential baseline, so that an
+io-bound task does not cost every backend a full doubling curve:
 
 1. **baseline**: the backends that do not scale (sequential), at 1 worker.
 2. **screen**: every other backend at 2 workers. A pool of 1 runs one task at a time, like the
@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tunekit.models import Trial
 from tunekit.advice.rules import KNEE_THRESHOLD, knee_of, model_cost, model_family
+from tunekit.models import Trial
 from tunekit.plan.sizing import MIN_GAIN, TrialPlan, noise_of
 
 #: A leader whose pool stopped gaining while its processes kept fewer cores than this busy

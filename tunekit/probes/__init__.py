@@ -1,10 +1,10 @@
 """The probe contract: a measurement that needs its own process, such as a profiler.
 
 Probes never run during a throughput trial, and never two in one process: profilers share the
-interpreter's hooks and corrupt each other. Each probe runs in a fresh ``tunekit.isolation.worker`` child
-and returns JSON-compatible data. Keys ``workload``, ``machine`` and ``profiles`` of that data
-are merged into the report sections of the same name (fields the report knows); everything is
-also kept as the probe's raw ``data`` in ``report.probes``.
+interpreter's hooks and corrupt each other. Each probe runs in a fresh child process
+(``tunekit.isolation.worker``) and returns JSON-compatible data. Keys ``workload``, ``machine``
+and ``profiles`` of that data are merged into the report sections of the same name (fields the
+report knows); everything is also kept as the probe's raw ``data`` in ``report.probes``.
 """
 
 from __future__ import annotations

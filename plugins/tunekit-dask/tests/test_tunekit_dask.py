@@ -8,6 +8,7 @@ point, exactly as a user's would. The existing cluster is a real ``dask schedule
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.metadata
 import json
 import os
@@ -43,7 +44,9 @@ from tunekit_dask import (
     choose_workers,
 )
 
-from tunekit.isolation.spawn import run_in_child
+from tunekit.isolation.protocol import TrialRequest
+from tunekit.isolation.spawn import ChildOutcome, run_in_child
+from tunekit.models import Trial
 from tunekit.plugins import collect_backends, get_plugin_manager
 from tunekit.target import TargetSpec, load_target
 
@@ -81,15 +84,14 @@ def no_leaked_processes() -> Iterator[None]:
     assert not leaked, f"processes left running: {[(p.pid, p.cmdline()) for p in leaked]}"
 
 
-def trial_request(spec: TargetSpec, workers: int, tasks: int = 40) -> dict[str, Any]:
-    return {
-        "mode": "trial",
-        "target": spec.to_dict(),
-        "backend": "dask",
-        "workers": workers,
-        "tasks": tasks,
-        "repeats": 3,
-    }
+def trial_request(spec: TargetSpec, workers: int, tasks: int = 40) -> TrialRequest:
+    return TrialRequest(spec, "dask", workers, tasks, repeats=3)
+
+
+def trial_of(outcome: ChildOutcome) -> dict[str, Any]:
+    """The trial a child answered, as JSON data."""
+    assert isinstance(outcome.reply, Trial), outcome.reason
+    return dataclasses.asdict(outcome.reply)
 
 
 # Discovery and blocking
@@ -239,8 +241,7 @@ def test_a_session_runs_calls_in_order_and_closes_its_cluster_even_on_error() ->
 def test_a_trial_on_a_local_cluster_measures_like_the_built_ins() -> None:
     outcome = run_in_child(trial_request(TargetSpec(target("square")), workers=2), 120)
     assert outcome.status == "ok", outcome.reason
-    trial = outcome.payload
-    assert trial is not None
+    trial = trial_of(outcome)
     assert trial["status"] == "ok", trial["reason"]
     assert trial["repeats"] == 3
     assert len(trial["throughput_values"]) == 3
@@ -358,8 +359,7 @@ def test_a_trial_on_an_existing_cluster_uses_as_many_of_its_workers_as_asked(
     spec = TargetSpec(target("square"), args=[7])
     outcome = run_in_child(trial_request(spec, workers=1), 120)
     assert outcome.status == "ok", outcome.reason
-    trial = outcome.payload
-    assert trial is not None
+    trial = trial_of(outcome)
     assert trial["status"] == "ok", trial["reason"]
     assert trial["errors"] == 0
     resolved = _resolved_on(external_scheduler)
@@ -373,8 +373,7 @@ def test_a_trial_larger_than_the_existing_cluster_fails_saying_so(
 ) -> None:
     monkeypatch.setenv(SCHEDULER_ENV, external_scheduler)
     outcome = run_in_child(trial_request(TargetSpec(target("square")), workers=4), 120)
-    trial = outcome.payload
-    assert trial is not None
+    trial = trial_of(outcome)
     assert trial["status"] == "failed"
     assert trial["reason"] == (
         f"the dask backend raised DaskClusterTooSmall: the Dask cluster at {external_scheduler} "

@@ -26,6 +26,7 @@ except importlib.metadata.PackageNotFoundError:
 
 import tunekit_example
 
+from tunekit.isolation.protocol import ProbeRequest, ProbeResult, TrialRequest
 from tunekit.isolation.spawn import run_in_child
 from tunekit.models import Latency, Machine, Recommendation, Report, Trial, Workload
 from tunekit.plugins import (
@@ -87,20 +88,13 @@ def test_the_installed_plugin_is_blocked_by_distribution_or_entry_point_name(
 
 @pytest.mark.slow
 def test_a_real_trial_measures_the_installed_plugin() -> None:
-    request = {
-        "mode": "trial",
-        "target": TargetSpec("tunekit.examples:cpu_bound", args=[1000]).to_dict(),
-        "backend": "mpthreads",
-        "workers": 2,
-        "tasks": 20,
-        "repeats": 3,
-    }
-    outcome = run_in_child(request, timeout_s=60)
+    spec = TargetSpec("tunekit.examples:cpu_bound", args=[1000])
+    outcome = run_in_child(TrialRequest(spec, "mpthreads", 2, 20, repeats=3), timeout_s=60)
     assert outcome.status == "ok", outcome.reason
-    trial = outcome.payload
-    assert trial is not None
-    assert (trial["status"], trial["repeats"], trial["errors"]) == ("ok", 3, 0)
-    assert trial["throughput"] > 0
+    trial = outcome.reply
+    assert isinstance(trial, Trial)
+    assert (trial.status, trial.repeats, trial.errors) == ("ok", 3, 0)
+    assert trial.throughput is not None and trial.throughput > 0
 
 
 CYCLES_PER_CALL = 20
@@ -114,18 +108,11 @@ def make_cycles():
 
 def run_gc_probe(target: str, tmp_path: Path) -> dict[str, object]:
     """The gc probe in a fresh process, as the analysis runs it: 300 calls."""
-    request = {
-        "mode": "probe",
-        "probe": "gc",
-        "target": TargetSpec(target).to_dict(),
-        "profile_dir": str(tmp_path),
-        "time_s": 0.3,
-        "task_wall_s": 0.001,
-    }
+    request = ProbeRequest("gc", TargetSpec(target), str(tmp_path), time_s=0.3, task_wall_s=0.001)
     outcome = run_in_child(request, timeout_s=60)
     assert outcome.status == "ok", outcome.reason
-    assert outcome.payload is not None
-    data: dict[str, object] = outcome.payload["data"]["gc"]
+    assert isinstance(outcome.reply, ProbeResult) and outcome.reply.data is not None
+    data: dict[str, object] = outcome.reply.data["gc"]
     return data
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from time import perf_counter
 from typing import Any, ParamSpec, TypeVar, overload
 
+from tunekit.frontends.decorator.exact import exact_wrapper
 from tunekit.frontends.decorator.recorder import (
     CPU_SAMPLE_MASK,
     AnalyzeOptions,
@@ -114,26 +115,27 @@ def _wrap(func: Callable[P, R], sample: int, options: AnalyzeOptions | None) -> 
 
         @functools.wraps(func)
         def counting_wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            if recorder.sampling:
-                recorder.keep(args, kwargs)
-            return recorder.timed_call(args, kwargs)  # type: ignore[no-any-return]
+            return recorder.sampled_call(args, kwargs)  # type: ignore[no-any-return]
 
         wrapper = counting_wrapper
+    elif (exact := exact_wrapper(func, recorder)) is not None:
+        wrapper = functools.wraps(func)(exact)
     else:
+        append = walls.append
 
         @functools.wraps(func)
         def sync_wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            if recorder.sampling:
-                recorder.keep(args, kwargs)
-            if not len(walls) & CPU_SAMPLE_MASK:  # one call in CPU_SAMPLE_EVERY
-                return recorder.timed_call(args, kwargs)  # type: ignore[no-any-return]
+            # The first calls (arguments kept) and one in CPU_SAMPLE_EVERY take the slow path.
+            waiting = len(walls)
+            if (waiting < sample and recorder.sampling) or not waiting & CPU_SAMPLE_MASK:
+                return recorder.sampled_call(args, kwargs)  # type: ignore[no-any-return]
             start = perf()
             try:
                 result = func(*args, **kwargs)
             except BaseException as exc:
                 recorder.failed(perf() - start, exc)
                 raise
-            walls.append(perf() - start)
+            append(perf() - start)
             return result
 
         wrapper = sync_wrapper
