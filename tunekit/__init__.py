@@ -10,7 +10,9 @@ here (``models``, ``target``, ``calls``, ``hookspecs``, ...).
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+
+__version__ = version("tunekit")  # one source: pyproject.toml
 
 # Light imports only: the decorator is imported by user code at start-up.
 from tunekit import models

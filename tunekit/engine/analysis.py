@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from importlib.metadata import version
 
-from tunekit import __version__
 from tunekit.advice.locks import advise_from_probe
 from tunekit.advice.recommend import recommend
 from tunekit.advice.scaling import fit_usl
@@ -77,7 +77,7 @@ class _Analysis:
             workload=Workload(is_coroutine=False),
             trials=[],
             recommendation=Recommendation(None, None, None, None),
-            tunekit_version=__version__,
+            tunekit_version=version("tunekit"),
             budget_s=config.budget,
             memory_limit_bytes=self.memory_limit,
             complete=False,

@@ -153,7 +153,9 @@ class AdaptiveSweep:
             if at_knee is None and largest < knee:
                 return TrialPlan(name, knee)
             if at_knee is not None and leader is not None and largest == knee:
-                verdict = self._judge(name, at_knee, leader, leader_curve)
+                verdict = judge_challenger(
+                    self.contenders, name, self.leader, at_knee, leader, leader_curve
+                )
                 if verdict is not None:
                     self.stops[name] = verdict
                     continue
@@ -198,60 +200,6 @@ class AdaptiveSweep:
             return None
         return knee_of(_ok(curves[self.leader]))
 
-    def _judge(
-        self, name: str, trial: Trial, leader: Trial, leader_curve: Sequence[Trial]
-    ) -> str | None:
-        """Why ``name`` stops at the leader's knee, or None when it should keep growing."""
-        noise = noise_of(trial, leader)
-        ratio = _throughput(trial) / _throughput(leader) if _throughput(leader) else 0.0
-        versus = f"{ratio:.2f}x {leader.key} ({_throughput(leader):,.0f} tasks/s)"
-        via = self.contenders[name].via
-        if ratio < 1 - noise and not self._may_cross(name, ratio, leader, leader_curve):
-            return (
-                f"measured less: {trial.key} reached {_throughput(trial):,.0f} tasks/s, "
-                f"{versus}, beyond the {noise:.0%} noise"
-            )
-        if via is not None and via in self.contenders and ratio <= 1 + noise:
-            return (
-                f"measured less: it runs plain functions on a {via} pool, so it can only tie "
-                f"with {via} or trail it; {trial.key} reached {versus}"
-            )
-        stopped = max(leader_curve, key=lambda t: t.workers)
-        cores = _cores_busy(stopped)
-        family = model_family(name)
-        if (
-            ratio <= 1 + noise
-            and cores is not None
-            and cores < SPARE_CORES
-            and self.leader is not None
-            and model_family(self.leader) == family
-        ):
-            return (
-                f"measured less: {trial.key} ties with {versus}, and {self.leader}'s pool "
-                f"stopped gaining at {stopped.key} while its processes kept only {cores:.2f} "
-                f"cores busy: the limit is outside them (a service, a lock, the network), so a "
-                f"larger pool would not help another {family} either"
-            )
-        return None
-
-    def _may_cross(
-        self, name: str, ratio: float, leader: Trial, leader_curve: Sequence[Trial]
-    ) -> bool:
-        """A backend behind the leader at its knee may still pass it further up: when the
-        leader stalled there (it measured a larger pool and gained nothing), the backend is
-        within ``CROSSING_BAND`` and of another family, and does not run plain functions on
-        the leader's pool. Threads calling a service that serves 8 at once stalled at x8,
-        where a process pool was 6% behind; at x16 and x32 it was 8% ahead."""
-        stalled = max(t.workers for t in leader_curve) > leader.workers
-        via = self.contenders[name].via
-        return (
-            stalled
-            and ratio >= 1 - CROSSING_BAND
-            and self.leader is not None
-            and model_family(name) != model_family(self.leader)
-            and (via is None or via not in self.contenders)
-        )
-
     def _grow(self, name: str, curves: dict[str, list[Trial]]) -> TrialPlan | None:
         """Double ``name``'s pool while it pays; None (and the reason in ``stops``) when not."""
         ok = _ok(curves[name])
@@ -294,6 +242,74 @@ class AdaptiveSweep:
             if t.backend in self.contenders and not self.contenders[t.backend].scales
         ]
         return max(fixed, key=_throughput, default=None)
+
+
+def judge_challenger(
+    contenders: dict[str, Contender],
+    name: str,
+    leader_name: str | None,
+    trial: Trial,
+    leader: Trial,
+    leader_curve: Sequence[Trial],
+) -> str | None:
+    """Why challenger ``name`` stops at the leader's knee, or None when it should keep growing."""
+    noise = noise_of(trial, leader)
+    ratio = _throughput(trial) / _throughput(leader) if _throughput(leader) else 0.0
+    versus = f"{ratio:.2f}x {leader.key} ({_throughput(leader):,.0f} tasks/s)"
+    via = contenders[name].via
+    if ratio < 1 - noise and not _may_cross(
+        contenders, name, leader_name, ratio, leader, leader_curve
+    ):
+        return (
+            f"measured less: {trial.key} reached {_throughput(trial):,.0f} tasks/s, "
+            f"{versus}, beyond the {noise:.0%} noise"
+        )
+    if via is not None and via in contenders and ratio <= 1 + noise:
+        return (
+            f"measured less: it runs plain functions on a {via} pool, so it can only tie "
+            f"with {via} or trail it; {trial.key} reached {versus}"
+        )
+    stopped = max(leader_curve, key=lambda t: t.workers)
+    cores = _cores_busy(stopped)
+    family = model_family(name)
+    if (
+        ratio <= 1 + noise
+        and cores is not None
+        and cores < SPARE_CORES
+        and leader_name is not None
+        and model_family(leader_name) == family
+    ):
+        return (
+            f"measured less: {trial.key} ties with {versus}, and {leader_name}'s pool "
+            f"stopped gaining at {stopped.key} while its processes kept only {cores:.2f} "
+            f"cores busy: the limit is outside them (a service, a lock, the network), so a "
+            f"larger pool would not help another {family} either"
+        )
+    return None
+
+
+def _may_cross(
+    contenders: dict[str, Contender],
+    name: str,
+    leader_name: str | None,
+    ratio: float,
+    leader: Trial,
+    leader_curve: Sequence[Trial],
+) -> bool:
+    """A backend behind the leader at its knee may still pass it further up: when the
+    leader stalled there (it measured a larger pool and gained nothing), the backend is
+    within ``CROSSING_BAND`` and of another family, and does not run plain functions on
+    the leader's pool. Threads calling a service that serves 8 at once stalled at x8,
+    where a process pool was 6% behind; at x16 and x32 it was 8% ahead."""
+    stalled = max(t.workers for t in leader_curve) > leader.workers
+    via = contenders[name].via
+    return (
+        stalled
+        and ratio >= 1 - CROSSING_BAND
+        and leader_name is not None
+        and model_family(name) != model_family(leader_name)
+        and (via is None or via not in contenders)
+    )
 
 
 def knee_gap(curve: Sequence[Trial]) -> int | None:

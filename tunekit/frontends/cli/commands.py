@@ -19,7 +19,6 @@ from typing import Any
 import click
 from rich.console import Console
 
-from tunekit import __version__
 from tunekit.errors import ExitCode, Terminated, TunekitError
 from tunekit.files import write_atomically
 from tunekit.frontends.cli.params import ByteSize, finite, json_value, output_path
@@ -32,7 +31,7 @@ EXIT_INTERRUPTED = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINAT
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="tunekit")
+@click.version_option(package_name="tunekit", prog_name="tunekit")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 def cli(debug: bool) -> None:
     """Measure a function under every concurrency model and recommend one.

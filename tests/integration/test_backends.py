@@ -12,7 +12,7 @@ from tunekit.isolation.spawn import run_in_child
 from tunekit.models import Trial
 from tunekit.target import TargetSpec
 
-from .conftest import target
+from ..conftest import target
 
 BACKENDS = ["sequential", "thread", "process", "asyncio", "tornado", "twisted"]
 SCALING = [b for b in BACKENDS if b != "sequential"]

@@ -4,8 +4,6 @@ measured kept, and no process left behind (the autouse fixture checks the last).
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import signal
 import subprocess
@@ -15,15 +13,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
 
 from tunekit.engine import AnalysisConfig, run_analysis
-from tunekit.files import write_atomically
 from tunekit.frontends.cli import main
 from tunekit.models import Report
 
-from .conftest import TARGETS, target
+from ..conftest import TARGETS, target
 
 # --- bad targets: one clear message, exit 1, no traceback unless --debug -----------------
 
@@ -72,60 +67,6 @@ def test_debug_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
 
 # --- bad options: usage errors exit 2; no combination ever gives a traceback ------------
 
-OPTION_VALUES = {
-    "--budget": ["1.5", "0", "-1", "x", "nan", "inf", "-inf", ""],
-    "--max-workers": ["1", "0", "-3", "two"],
-    "--backend": ["thread", "nope", ""],
-    "--args": ["[1]", "[", "{}", "null"],
-    "--kwargs": ['{"a": 1}', "[]", "{"],
-    "--inputs": ["m:f", "bad", ""],
-    "--json": ["-", "/no/such/dir/r.json", "/proc/r.json"],
-    "--memory-limit": ["1G", "0", "12X", "-5M"],
-}
-
-
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(
-    target_spec=st.sampled_from(
-        ["tunekit.examples:tiny", "no_such_module_q:f", "nocolon", "m:1bad", ""]
-    ),
-    budget=st.sampled_from(OPTION_VALUES["--budget"]),
-    options=st.lists(
-        st.sampled_from(sorted(OPTION_VALUES)).flatmap(
-            lambda name: st.tuples(st.just(name), st.sampled_from(OPTION_VALUES[name]))
-        ),
-        max_size=4,
-    ),
-    extra=st.lists(st.sampled_from(["--quiet", "--debug", "--bogus", "-q", "--help"]), max_size=2),
-)
-@example("tunekit.examples:tiny", "nan", [], [])
-@example("tunekit.examples:tiny", "1.5", [("--backend", "sequential"), ("--json", "-")], ["-q"])
-def test_option_parser_fuzz(
-    capsys: pytest.CaptureFixture[str],
-    target_spec: str,
-    budget: str,
-    options: list[tuple[str, str]],
-    extra: list[str],
-) -> None:
-    # a --budget always comes first: a valid target must not run for the default 30 s
-    pairs = [("--budget", budget), *[p for p in options if p[0] != "--budget"]]
-    argv = ["analyze", target_spec, *[part for pair in pairs for part in pair], *extra]
-    code = main(argv)
-    _, err = capsys.readouterr()
-    assert code in (0, 1, 2), argv
-    if "--debug" not in argv:
-        assert "Traceback" not in err, argv
-
-
-def test_json_into_an_unwritable_folder_is_a_usage_error(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    code = main(["analyze", "m:f", "--json", "/proc/report.json"])
-    assert code == 2
-    assert "is not writable" in capsys.readouterr().err
-
 
 # --- faults in user code: each costs one trial, never the analysis ----------------------
 
@@ -134,10 +75,6 @@ def analyze(func: str, backends: list[str], budget: float = 15, **options: objec
     return run_analysis(
         AnalysisConfig(probes=[], target=target(func), backends=backends, budget=budget, **options)  # type: ignore[arg-type]
     )
-
-
-def by_key(report: Report) -> dict[str, object]:
-    return {t.key: t for t in report.trials}
 
 
 def test_sometimes_failing_target_is_measured_and_flagged() -> None:
@@ -321,35 +258,3 @@ def test_an_interrupt_writes_the_partial_report_and_leaves_no_process(
 
 
 # --- output safety -------------------------------------------------------------------------
-
-
-def test_an_interrupted_write_leaves_the_old_file_and_no_temp_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    path = tmp_path / "report.json"
-    path.write_text("old")
-
-    real_fdopen = os.fdopen
-
-    class FailsMidway:
-        """A file that writes a few bytes, then is interrupted."""
-
-        def __init__(self, handle: io.TextIOWrapper) -> None:
-            self.handle = handle
-
-        def __enter__(self) -> FailsMidway:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self.handle.close()
-
-        def write(self, text: str) -> int:
-            self.handle.write(text[:5])
-            raise KeyboardInterrupt
-
-    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FailsMidway(real_fdopen(fd, mode)))
-    with pytest.raises(KeyboardInterrupt):
-        write_atomically(path, json.dumps({"new": True}))
-    monkeypatch.undo()
-    assert path.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from tunekit.frontends.cli import main
-from tunekit.plugin_options import PluginOption
 from tunekit.plugins import collect_options, get_plugin_manager
 
 #: A plugin adding ``flag``. Its module stays in sys.modules after the test that imports it:
@@ -78,11 +77,6 @@ def test_an_option_value_reaches_the_trial_processes_and_the_environment_is_rest
     assert "MY_OPT" not in os.environ
 
 
-def test_without_the_option_the_value_does_not_arrive(site: Path, needs_my_opt: str) -> None:
-    install_fake_distribution(site, "tk-opt", "tk_opt", OPTION_PLUGIN.format(flag="--my-opt"))
-    assert analyze(needs_my_opt) == 1  # every call raised: nothing to recommend
-
-
 def test_a_variable_set_before_is_put_back_after(
     site: Path, needs_my_opt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,65 +84,6 @@ def test_a_variable_set_before_is_put_back_after(
     monkeypatch.setenv("MY_OPT", "before")
     assert analyze(needs_my_opt, "--my-opt", "X") == 0
     assert os.environ["MY_OPT"] == "before"
-
-
-def test_analyze_help_lists_the_option_with_its_plugin_and_variable(
-    site: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    install_fake_distribution(site, "tk-opt", "tk_opt", OPTION_PLUGIN.format(flag="--my-opt"))
-    assert main(["analyze", "--help"]) == 0
-    out, err = capsys.readouterr()
-    assert "--my-opt VALUE" in out
-    assert "A value the trials need. (plugin tk_opt; sets MY_OPT)" in " ".join(out.split())
-    assert out.rstrip().endswith("Show this message and exit.")  # --help stays last
-    assert err == ""
-
-
-def test_a_duplicate_flag_is_one_warning_and_the_first_is_kept(
-    site: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # GIVEN two plugins adding the same flag
-    for dist in ("tk-opt-a", "tk-opt-b"):
-        module = dist.replace("-", "_")
-        install_fake_distribution(site, dist, module, OPTION_PLUGIN.format(flag="--my-opt"))
-    # WHEN the options are collected, twice, and when the help is shown
-    pm = get_plugin_manager(disabled=[])
-    first = collect_options(pm)["--my-opt"].plugin
-    collect_options(pm)
-    assert main(["analyze", "--help"]) == 0
-    out, err = capsys.readouterr()
-    # THEN one warning names both plugins, and the option is listed once
-    assert len(pm.warnings) == 1
-    assert pm.warnings[0].startswith("option name '--my-opt' is registered twice: by plugin")
-    assert f"{first!r} keeps it" in pm.warnings[0]
-    assert err.splitlines() == [f"warning: {pm.warnings[0]}"]
-    assert out.count("--my-opt VALUE") == 1
-
-
-def test_a_plugin_option_cannot_replace_a_tunekit_option(
-    site: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    body = OPTION_PLUGIN.format(flag="--budget")
-    install_fake_distribution(site, "tk-clash", "tk_clash", body)
-    assert main(["analyze", "--help"]) == 0
-    out, err = capsys.readouterr()
-    assert err == (
-        "warning: option '--budget' of plugin 'tk_clash' (tk-clash 1.2) is a tunekit option "
-        "already; the plugin's was skipped\n"
-    )
-    assert "sets MY_OPT" not in out
-
-
-@pytest.mark.parametrize(
-    ("flag", "env", "message"),
-    [
-        ("my-opt", "MY_OPT", "option flag must look like '--my-option', not 'my-opt'"),
-        ("--my-opt", "MY OPT", "option env must be a variable name, not 'MY OPT'"),
-    ],
-)
-def test_a_malformed_option_is_refused(flag: str, env: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        PluginOption(flag, env, "help")
 
 
 def test_analyze_help_works_and_lists_installed_plugin_options() -> None:

@@ -22,7 +22,7 @@ import pytest
 from tunekit.models import Latency, Machine, Recommendation, Report, Trial, Workload
 from tunekit.reporters.html import HtmlReporter
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -9,7 +9,7 @@ import pytest
 from tunekit.errors import InputError, TargetError
 from tunekit.target import TargetSpec, build_calls, load_target, resolve_callable, split_spec
 
-from .conftest import target
+from ..conftest import target
 
 
 @pytest.mark.parametrize(

@@ -12,14 +12,8 @@ from pathlib import Path
 import pytest
 
 import tunekit
-from tunekit.errors import InputError, TunekitError
-from tunekit.examples import cpu_bound
-from tunekit.frontends.api import NestedAnalysisError, NotFindableError, target_spec
+from tunekit.frontends.api import NotFindableError
 from tunekit.models import Report
-
-
-def short_sleep(delay: float = 0.002) -> None:
-    __import__("time").sleep(delay)
 
 
 @pytest.fixture(autouse=True)
@@ -38,19 +32,6 @@ def area(box: Box, scale: int = 1) -> int:
     return box.width * box.height * scale
 
 
-class Shapes:
-    def square(self, n: int) -> int:
-        return n * n
-
-    @classmethod
-    def unit(cls) -> int:
-        return 1
-
-    @staticmethod
-    def double(n: int) -> int:
-        return 2 * n
-
-
 def make_nested() -> types.FunctionType:
     def nested() -> None:
         pass
@@ -59,32 +40,17 @@ def make_nested() -> types.FunctionType:
 
 
 @pytest.mark.parametrize(
-    ("func", "spec"),
-    [
-        (short_sleep, "tests.test_api:short_sleep"),
-        (Shapes.square, "tests.test_api:Shapes.square"),
-        (Shapes().square, "tests.test_api:Shapes.square"),
-        (Shapes.unit, "tests.test_api:Shapes.unit"),
-        (Shapes.double, "tests.test_api:Shapes.double"),
-        (cpu_bound, "tunekit.examples:cpu_bound"),
-    ],
-)
-def test_functions_become_specs_by_name(func: object, spec: str) -> None:
-    assert target_spec(func) == spec  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
     ("func", "message"),
     [
         (
             lambda: None,
-            "cannot analyze tests.test_api.<lambda>: tunekit finds a function by name in a "
+            f"cannot analyze {__name__}.<lambda>: tunekit finds a function by name in a "
             "fresh process, so it must be defined at module level (not a lambda or a nested "
             "function)",
         ),
         (
             make_nested(),
-            "cannot analyze tests.test_api.make_nested.<locals>.nested: tunekit finds a function "
+            f"cannot analyze {__name__}.make_nested.<locals>.nested: tunekit finds a function "
             "by name in a fresh process, so it must be defined at module level (not a lambda or "
             "a nested function)",
         ),
@@ -120,39 +86,6 @@ def test_a_function_of_the_main_script_is_found_by_its_file(tmp_path: Path) -> N
     assert out == f"{script.resolve()}:work\n"
 
 
-def test_arguments_that_are_not_json_point_to_inputs() -> None:
-    with pytest.raises(InputError, match=r"args must be JSON-serializable .*inputs=\[\.\.\.\]"):
-        tunekit.analyze(area, args=[Box(1, 2)])
-
-
-def test_analyze_refuses_to_run_inside_a_tunekit_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN a script whose unguarded top-level code calls analyze() while a worker imports it
-    fake_main = types.ModuleType("__main__")
-    fake_main.__spec__ = types.SimpleNamespace(name="tunekit.isolation.worker")  # type: ignore[assignment]
-    monkeypatch.setitem(sys.modules, "__main__", fake_main)
-    # THEN it stops at once instead of starting trial processes of its own
-    with pytest.raises(NestedAnalysisError, match="guard the script's top-level code"):
-        tunekit.analyze(short_sleep)
-
-
-def test_unknown_render_format_names_the_known_ones() -> None:
-    report = _tiny_report()
-    with pytest.raises(TunekitError, match="unknown report format 'pdf'; known: text, json, html"):
-        report.render("pdf")
-
-
-def _tiny_report() -> Report:
-    from tunekit.models import Machine, Recommendation, Workload
-
-    return Report(
-        target="m:f",
-        machine=Machine(cpus=2, python="3.11.7", platform="linux-x86_64"),
-        workload=Workload(is_coroutine=False),
-        trials=[],
-        recommendation=Recommendation(None, None, None, None),
-    )
-
-
 @pytest.mark.slow
 def test_analyze_a_function_object_with_python_objects_as_inputs() -> None:
     # GIVEN a module-level function and per-task arguments that JSON cannot carry
@@ -160,7 +93,7 @@ def test_analyze_a_function_object_with_python_objects_as_inputs() -> None:
     # WHEN it is analyzed through the Python API
     report = tunekit.analyze(area, inputs=inputs, backends=["sequential"], budget=4)
     # THEN the report names it by spec, and the trial ran every input without error
-    assert report.target == "tests.test_api:area"
+    assert report.target == "tests.integration.test_api:area"
     assert report.workload.inputs == 2
     assert [(t.backend, t.workers, t.status, t.errors) for t in report.trials] == [
         ("sequential", 1, "ok", 0)

@@ -25,7 +25,7 @@ from tunekit.probes import locks
 from tunekit.probes.locks import InstrumentedLock, Registry, _Counts, origin_of
 from tunekit.target import TargetSpec
 
-from . import lock_targets
+from .. import lock_targets
 
 LOCK_TARGETS = Path(lock_targets.__file__)
 HERE = Path(__file__)

@@ -19,7 +19,7 @@ from tunekit.isolation.spawn import run_in_child
 from tunekit.models import Trial
 from tunekit.target import TargetSpec
 
-from .conftest import target
+from ..conftest import target
 
 
 @pytest.fixture(autouse=True, params=["fresh", "forked"])

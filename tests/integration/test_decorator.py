@@ -3,7 +3,6 @@ and ``analyze=True`` replaying recorded calls in the trial processes."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import io
 import json
@@ -11,18 +10,16 @@ import pickle
 import subprocess
 import sys
 import textwrap
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import tunekit
-from tunekit.errors import InputError
-from tunekit.frontends.decorator import Recorder, recorded_items
+from tunekit.frontends.decorator import Recorder
 from tunekit.frontends.decorator import summary as decorator
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def add(a: int, b: int = 2) -> int:
@@ -30,17 +27,8 @@ def add(a: int, b: int = 2) -> int:
     return a + b
 
 
-async def async_double(x: int) -> int:
-    await asyncio.sleep(0)
-    return 2 * x
-
-
 def broken(x: int) -> int:
     raise ValueError(f"bad {x}")
-
-
-def keywords_only_after(a: int, /, *, b: int = 0) -> int:
-    return a + b
 
 
 @tunekit.profile
@@ -113,7 +101,7 @@ def test_sync_function_is_counted_and_keeps_its_signature() -> None:
     assert results == [3, 7, 5]
     snap = recorder_of(wrapped).snapshot()
     assert (snap.function, snap.calls, snap.errors, snap.first_error) == (
-        "tests.test_decorator:add",
+        "tests.integration.test_decorator:add",
         3,
         0,
         None,
@@ -128,36 +116,6 @@ def test_sync_function_is_counted_and_keeps_its_signature() -> None:
     assert wrapped.__wrapped__ is add  # type: ignore[attr-defined]
 
 
-def test_decorator_with_arguments_keeps_only_the_sample() -> None:
-    wrapped = tunekit.profile(sample=2)(add)
-    for i in range(5):
-        wrapped(i)
-    snap = recorder_of(wrapped).snapshot()
-    assert (snap.calls, snap.sample) == (5, ["(0)", "(1)"])
-
-
-def test_async_function_stays_a_coroutine_function_and_is_counted() -> None:
-    wrapped = tunekit.profile(async_double)
-
-    async def main() -> list[int]:
-        return list(await asyncio.gather(*(wrapped(i) for i in range(4))))
-
-    assert inspect.iscoroutinefunction(wrapped)
-    assert asyncio.run(main()) == [0, 2, 4, 6]
-    snap = recorder_of(wrapped).snapshot()
-    # CPU time is not attributed to a coroutine: other tasks run while it awaits
-    assert (snap.calls, snap.is_coroutine, snap.cpu_total_s) == (4, True, None)
-
-
-def test_errors_are_counted_and_still_raised() -> None:
-    wrapped = tunekit.profile(broken)
-    for i in range(2):
-        with pytest.raises(ValueError, match=f"bad {i}"):
-            wrapped(i)
-    snap = recorder_of(wrapped).snapshot()
-    assert (snap.calls, snap.errors, snap.first_error) == (2, 2, "ValueError: bad 0")
-
-
 def test_methods_are_counted_without_self_in_the_sample() -> None:
     # GIVEN module-level methods decorated in the class body
     decorator._recorders[:] = [recorder_of(Counter.bump), recorder_of(Counter.twice)]
@@ -167,45 +125,17 @@ def test_methods_are_counted_without_self_in_the_sample() -> None:
     # THEN self is not part of the recorded arguments
     bump, twice = (recorder_of(f).snapshot() for f in (Counter.bump, Counter.twice))
     assert (bump.function, bump.calls, bump.sample[-2:]) == (
-        "tests.test_decorator:Counter.bump",
+        "tests.integration.test_decorator:Counter.bump",
         2,
-        ["()", "(n=5)"],
+        ["()", "(5)"],  # as bound to the signature
     )
     assert (twice.calls, twice.sample[-1]) == (1, "(4)")
-
-
-def test_recorded_calls_become_inputs_items() -> None:
-    # GIVEN calls mixing positional and keyword arguments
-    data = [pickle.dumps(call) for call in [((1,), {}), ((1,), {"b": 3}), ((), {"a": 2})]]
-    # THEN each becomes one --inputs item: all positional or all keywords
-    assert recorded_items(add, data) == [(1,), (1, 3), {"a": 2}]
-    # AND a call that no item can express (positional-only plus keywords) is left out
-    mixed = [pickle.dumps(((1,), {"b": 2})), pickle.dumps(((4,), {}))]
-    assert recorded_items(keywords_only_after, mixed) == [(4,)]
-    with pytest.raises(InputError, match="none of the recorded calls can be replayed"):
-        recorded_items(keywords_only_after, mixed[:1])
-
-
-def test_disabled_returns_the_same_object(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TUNEKIT_DISABLE", "1")
-    assert tunekit.profile(add) is add
-    assert tunekit.profile(sample=3, analyze=True)(async_double) is async_double
-    assert decorator._recorders == []
-
-
-def test_inert_inside_a_tunekit_worker(monkeypatch: pytest.MonkeyPatch) -> None:
-    # GIVEN the process runs `python -m tunekit.isolation.worker`
-    fake_main = types.ModuleType("__main__")
-    fake_main.__spec__ = types.SimpleNamespace(name="tunekit.isolation.worker")  # type: ignore[assignment]
-    monkeypatch.setitem(sys.modules, "__main__", fake_main)
-    # THEN the decorator hands back the function itself
-    assert tunekit.profile(add) is add
 
 
 POOL_SCRIPT = """
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from tests.test_decorator import profiled_square
+from tests.integration.test_decorator import profiled_square
 
 if __name__ == "__main__":
     context = multiprocessing.get_context("spawn")
@@ -230,7 +160,7 @@ def test_a_decorated_function_pickles_by_name_into_a_spawned_process_pool() -> N
     # THEN the child finds and runs it, and only the parent prints a summary, of its own call
     assert (proc.returncode, proc.stdout) == (0, "[4, 9] 25\n")
     assert proc.stderr.count("tunekit profile summary") == 1
-    assert "  tests.test_decorator:profiled_square: 1 call, 0 raised; wall " in proc.stderr
+    assert f"  {__name__}:profiled_square: 1 call, 0 raised; wall " in proc.stderr
 
 
 def test_summary_lines() -> None:
@@ -245,10 +175,10 @@ def test_summary_lines() -> None:
     # THEN there is one entry per function
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("tunekit profile summary (2 functions, pid ")
-    assert lines[1].startswith("  tests.test_decorator:add: 2 calls, 0 raised; wall ")
+    assert lines[1].startswith(f"  {__name__}:add: 2 calls, 0 raised; wall ")
     assert "/call (min " in lines[1]
     assert "; CPU " in lines[1]
-    assert lines[2:] == ["    first call: (1)", "  tests.test_decorator:broken: not called"]
+    assert lines[2:] == ["    first call: (1)", f"  {__name__}:broken: not called"]
     assert [p.calls for p in profiles] == [2, 0]
 
 
@@ -265,7 +195,7 @@ def test_report_env_writes_json(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert data["schema"] == "tunekit.profile/1"
     (entry,) = data["functions"]
     assert {k: entry[k] for k in ("function", "calls", "errors", "first_error", "sample")} == {
-        "function": "tests.test_decorator:broken",
+        "function": "tests.integration.test_decorator:broken",
         "calls": 1,
         "errors": 1,
         "first_error": "ValueError: bad 7",
@@ -328,7 +258,7 @@ def test_trials_measure_the_undecorated_function(tmp_path: Path) -> None:
     # WHEN it is analyzed in trial processes
     report = tunekit.analyze(probe, args=[str(marks)], backends=["sequential"], budget=2)
     # THEN every call in the trials went to the plain function: the decorator was inert there
-    assert report.target == "tests.test_decorator:probe"
+    assert report.target == "tests.integration.test_decorator:probe"
     assert set(marks.read_text().split()) == {"False"}
 
 
@@ -347,11 +277,11 @@ def test_analyze_mode_replays_the_recorded_calls_after_the_sample(
     snap = recorder_of(wait).snapshot()
     assert snap.analysis_error is None
     assert snap.analysis is not None
-    assert snap.analysis["target"] == "tests.test_decorator:wait"
+    assert snap.analysis["target"] == "tests.integration.test_decorator:wait"
     assert snap.analysis["workload"]["inputs"] == 3
     assert [(t["status"], t["errors"]) for t in snap.analysis["trials"]] == [("ok", 0)]
     assert capsys.readouterr().err == (
-        "tunekit: analyzing tests.test_decorator:wait on 3 recorded calls (budget 4 s)\n"
+        f"tunekit: analyzing {__name__}:wait on 3 recorded calls (budget 4 s)\n"
     )
     # AND the summary carries the recommendation
     assert "\n    recommendation: sequential with 1 worker (1.00x sequential)" in snap.summary()
@@ -371,6 +301,7 @@ def test_the_overhead_benchmark_runs() -> None:
     assert [line[:34].strip() for line in lines[2:]] == [
         "plain call",
         "disabled (TUNEKIT_DISABLE=1)",
+        "bare timing wrapper (reference)",
         "passive @tunekit.profile",
         "plain await",
         "passive @tunekit.profile (async)",

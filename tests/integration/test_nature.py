@@ -14,8 +14,8 @@ from tunekit.advice.classify import MIN_CORES_TO_TELL_GIL
 from tunekit.engine import AnalysisConfig, run_analysis
 from tunekit.models import Report
 
-from . import targets
-from .conftest import TARGETS, target
+from .. import targets
+from ..conftest import TARGETS, target
 
 
 def analyze(func: str, probes: list[str]) -> Report:

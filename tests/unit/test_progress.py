@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import io
-import os
-import pty
-import subprocess
-import sys
 
 import pytest
 from rich.console import Console
 
 from tunekit.frontends.progress import ProgressDisplay, progress_display, wants_progress
 from tunekit.plan.sizing import TrialPlan
-
-from .conftest import target
 
 
 class FakeTerminal(io.StringIO):
@@ -58,35 +52,3 @@ def no_probes(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_disabled_display_is_none() -> None:
     with progress_display(io.StringIO(), 5.0, enabled=False) as display:
         assert display is None
-
-
-@pytest.mark.slow
-def test_analyze_on_a_terminal_shows_progress() -> None:
-    # GIVEN `tunekit analyze` whose standard output is a pseudo-terminal
-    argv = [sys.executable, "-m", "tunekit", "analyze", target("sleeper"), "--budget", "4"]
-    argv += ["--backend", "sequential"]
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        argv,
-        stdin=subprocess.DEVNULL,
-        stdout=follower,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
-    )
-    os.close(follower)
-    output = b""
-    while True:  # read until the child closes the terminal
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: no writer is left
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.close(leader)
-    assert proc.wait(timeout=60) == 0
-    text = output.decode(errors="replace")
-    # THEN the display named the trials while they ran, and the report followed
-    assert "trial 1: sequential with 1 worker" in text
-    assert "s left" in text
-    assert "Recommendation: sequential with 1 worker" in text

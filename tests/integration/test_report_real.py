@@ -1,0 +1,46 @@
+"""The JSON report: it validates against its published schema and round-trips."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tunekit.engine import AnalysisConfig, run_analysis
+from tunekit.models import Report
+
+from ..conftest import target
+
+
+def schema() -> dict[str, Any]:
+    text = resources.files("tunekit").joinpath("schema/report.schema.json").read_text()
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def real_report() -> Report:
+    """One real analysis over every built-in backend, shared by the tests below."""
+    return run_analysis(AnalysisConfig(target=target("sleeper"), max_workers=2, budget=20))
+
+
+def test_a_real_report_validates_and_covers_every_backend(real_report: Report) -> None:
+    jsonschema.validate(real_report.to_dict(), schema())
+    assert {t.backend for t in real_report.trials if t.status == "ok"} >= {
+        "sequential",
+        "thread",
+        "process",
+        "asyncio",
+        "tornado",
+        "twisted",
+    }
+    assert real_report.complete
+
+
+def test_the_analysis_keeps_to_its_budget(real_report: Report) -> None:
+    # the budget is a promise to the user: the whole analysis, children included, fits in it
+    assert real_report.elapsed_s is not None
+    assert real_report.budget_s is not None
+    assert real_report.elapsed_s <= real_report.budget_s + 2.0
