@@ -1,4 +1,7 @@
-"""Every README block marked ``<!-- example: NAME -->`` runs as written, in a fresh folder."""
+"""Every block of the docs marked ``<!-- example: NAME -->`` runs as written, in a fresh folder.
+
+The blocks are collected from ``docs/*.md`` and from README.md (if it has any), so an example
+is tested on the page where a reader meets it."""
 
 from __future__ import annotations
 
@@ -19,10 +22,22 @@ EXAMPLE = re.compile(
 pytest_plugins = ["pytester"]
 
 
+def pages() -> list[Path]:
+    """The Markdown files examples may live in: the docs site's pages and the README."""
+    return [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+
+
 def examples() -> dict[str, tuple[str | None, str]]:
-    """``name -> (file name or None, code)`` for every marked block of the README."""
-    text = (ROOT / "README.md").read_text()
-    return {m["name"]: (m["file"], m["code"]) for m in EXAMPLE.finditer(text)}
+    """``name -> (file name or None, code)`` for every marked block of the docs."""
+    found: dict[str, tuple[str | None, str]] = {}
+    where: dict[str, str] = {}
+    for page in pages():
+        for m in EXAMPLE.finditer(page.read_text()):
+            name = m["name"]
+            assert name not in found, f"example {name!r} in both {where[name]} and {page.name}"
+            found[name] = (m["file"], m["code"])
+            where[name] = page.name
+    return found
 
 
 def write_example(name: str, folder: Path) -> Path:
@@ -71,7 +86,7 @@ def test_decorator_example(tmp_path: Path) -> None:
     assert re.fullmatch(
         rf"tunekit profile summary \(1 function, pid \d+\):\n"
         rf"  __main__:checksum: 1000 calls, 0 raised; wall {number}/call "
-        rf"\(min {number}, max {number}\); CPU {number}/call \(\d+%, read on \d+ of 1000\)\n"
+        rf"\(min {number}, max {number}\); CPU {number}/call \(\d+%, read on 16 of 1000\)\n"
         rf"    first call: \(b''\)\n",
         proc.stderr,
     ), proc.stderr
