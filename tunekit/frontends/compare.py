@@ -15,11 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from tunekit.errors import ExitCode, ReportError, UsageError
+from tunekit.frontends.terminal import console_for
 from tunekit.models import Recommendation, Report, Trial
 from tunekit.units import format_rate
-
-#: Width of the table when it does not go to a terminal (as the text report).
-REPORT_WIDTH = 120
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class Comparison:
 def run_compare(old_path: Path, new_path: Path, threshold_pct: float | None, out: IO[str]) -> int:
     """Print the comparison; the exit code: 0, 1 on a regression beyond the threshold."""
     comparison = compare(load_report(old_path), load_report(new_path))
-    console = Console(file=out, highlight=False, width=None if out.isatty() else REPORT_WIDTH)
+    console = console_for(out)
     print_comparison(console, comparison, threshold_pct)
     if threshold_pct is not None and comparison.regressions(threshold_pct):
         return ExitCode.FAILED

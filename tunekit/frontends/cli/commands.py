@@ -17,16 +17,14 @@ from types import FrameType
 from typing import Any
 
 import click
-from rich.console import Console
 
 from tunekit.errors import ExitCode, Terminated, TunekitError
 from tunekit.files import write_atomically
 from tunekit.frontends.cli.params import ByteSize, finite, json_value, output_path
 from tunekit.frontends.cli.plugin_options import PluginOptionsCommand, run_plugins
+from tunekit.frontends.terminal import console_for
 from tunekit.plugins import collect_backends, collect_options, collect_probes, collect_reporters
 
-#: Width of the text report when it does not go to a terminal (files, pipes, CI logs).
-REPORT_WIDTH = 120
 EXIT_INTERRUPTED = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED}
 
 
@@ -182,9 +180,7 @@ def analyze(
             profile_dir=str(profile_dir) if profile_dir is not None else None,
         )
     if not quiet:
-        console = Console(
-            file=text_to, highlight=False, width=None if text_to.isatty() else REPORT_WIDTH
-        )
+        console = console_for(text_to)
         TextReporter().print_to(console, report)
     if json_path == "-":
         click.echo(report.to_json())
