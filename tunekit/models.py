@@ -1,6 +1,6 @@
 """The measurements and the report: plain dataclasses that round-trip through JSON.
 
-Field meanings are documented in the README ("JSON report"); a later schema version may add
+Field meanings are documented in docs/json-report.md; a later schema version may add
 fields but never change the meaning of one.
 """
 

@@ -4,7 +4,7 @@
 - probe ``gc``: garbage-collector collections and collected objects per call of the target;
 - report format ``markdown``: the recommendation and a table of the trials that ran.
 
-Copy it to start your own (see plugins/README.md).
+Copy it to start your own (see docs/plugins.md).
 """
 
 from __future__ import annotations

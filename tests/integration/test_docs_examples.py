@@ -87,7 +87,7 @@ def test_decorator_example(tmp_path: Path) -> None:
         rf"tunekit profile summary \(1 function, pid \d+\):\n"
         rf"  __main__:checksum: 1000 calls, 0 raised; wall {number}/call "
         # CPU time is read on the first 10 calls (``sample``) and on calls 257, 513 and 769
-        rf"\(min {number}, max {number}\); CPU {number}/call \(\d+%, read on \d+ of 1000\)\n"
+        rf"\(min {number}, max {number}\); CPU {number}/call \(\d+%, read on 13 of 1000\)\n"
         rf"    first call: \(b''\)\n",
         proc.stderr,
     ), proc.stderr

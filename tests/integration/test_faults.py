@@ -1,5 +1,5 @@
-"""What tunekit does when things go wrong: a matrix, one row per failure (see the README's
-"When things go wrong"). Every row ends with a clear message, the right exit code, what was
+"""What tunekit does when things go wrong: a matrix, one row per failure (see docs/failures.md).
+Every row ends with a clear message, the right exit code, what was
 measured kept, and no process left behind (the autouse fixture checks the last)."""
 
 from __future__ import annotations

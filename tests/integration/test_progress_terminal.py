@@ -1,4 +1,4 @@
-"""The live progress display of ``tunekit analyze``: shown on terminals only, fed by events."""
+"""`tunekit analyze` on a real terminal shows its live progress line."""
 
 from __future__ import annotations
 

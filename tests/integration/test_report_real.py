@@ -1,4 +1,5 @@
-"""The JSON report: it validates against its published schema and round-trips."""
+"""A real analysis: its report validates against the schema, covers every built-in backend and
+keeps to its budget."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""What tunekit does when things go wrong: a matrix, one row per failure (see the README's
-"When things go wrong"). Every row ends with a clear message, the right exit code, what was
-measured kept, and no process left behind (the autouse fixture checks the last)."""
+"""Failures caught before any process starts: bad option values (fuzzed), unwritable output
+folders, and interrupted writes. Each ends with a clear message and the right exit code."""
 
 from __future__ import annotations
 
