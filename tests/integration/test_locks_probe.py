@@ -22,7 +22,7 @@ from tunekit.advice.locks import advise_from_probe
 from tunekit.isolation.protocol import ProbeRequest, ProbeResult
 from tunekit.isolation.spawn import run_in_child
 from tunekit.probes import locks
-from tunekit.probes.locks import InstrumentedLock, Registry, _Counts, origin_of
+from tunekit.probes.locks import Counts, InstrumentedLock, Registry, origin_of
 from tunekit.target import TargetSpec
 
 from .. import lock_targets
@@ -128,10 +128,10 @@ def test_an_asyncio_lock_held_across_an_await_is_shrink(tmp_path: Path) -> None:
 
 def blocked_in_acquire(thread: threading.Thread, lock: InstrumentedLock) -> bool:
     """Whether ``thread`` has failed its try and waits on the raw lock (in ``_take``)."""
-    source, first = inspect.getsourcelines(_Counts._take)
+    source, first = inspect.getsourcelines(Counts._take)
     [offset] = [i for i, line in enumerate(source) if "lock.acquire(True, timeout)" in line]
     frame = sys._current_frames().get(thread.ident or -1)
-    code = _Counts._take.__code__
+    code = Counts._take.__code__
     return frame is not None and frame.f_code is code and frame.f_lineno == first + offset
 
 

@@ -1,0 +1,131 @@
+"""Where instrumented locks were made: their creation sites, and the factories that make them.
+
+``new_lock`` and ``new_rlock`` are what ``threading.Lock`` and ``threading.RLock`` become once
+the factories are replaced; they count at the sites of ``REGISTRY``.
+"""
+
+from __future__ import annotations
+
+import _thread
+import asyncio
+import contextlib
+import gc
+import os
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from tunekit.probes.locks.counting import Counts, Site
+from tunekit.probes.locks.origin import origin_of
+from tunekit.probes.locks.wrappers import InstrumentedLock, InstrumentedRLock
+
+#: The factories as they were before ``instrument()``.
+RAW_LOCK = _thread.allocate_lock
+RAW_RLOCK = _thread.RLock
+RAW_ASYNC_LOCK = asyncio.Lock
+
+_PACKAGE_DIR = os.path.dirname(__file__)  # noqa: PTH120 (spelled as co_filename: not normalized)
+#: Frames of every module of this package (wrappers, runs, benchmark) are the probe's own, never
+#: a lock's site. A set, not a prefix test: ``startswith`` costs ~50 ns more per frame walked.
+_PACKAGE_FILES = frozenset(
+    f"{_PACKAGE_DIR}{os.sep}{path.name}" for path in Path(_PACKAGE_DIR).glob("*.py")
+)
+_THREADING = threading.__file__
+_ASYNC_LOCKS = asyncio.locks.__file__
+#: Locks that ``Thread`` makes for itself (its ``_started`` event) belong to threading.
+_THREAD_MACHINERY = frozenset({"Thread", "Timer", "_MainThread", "_DummyThread"})
+
+
+class Registry:
+    """Creation sites of instrumented locks, and the factories that make them."""
+
+    def __init__(self) -> None:
+        self._guard = RAW_RLOCK()  # reentrant: a lock freed while the guard is held folds in
+        self._sites: dict[tuple[str, str], Site] = {}
+
+    def new_lock(self) -> InstrumentedLock:
+        """A counting ``threading.Lock``, attributed to the caller's line."""
+        return InstrumentedLock(RAW_LOCK(), self.site_of(sys._getframe(1), "Lock"), self)
+
+    def new_rlock(self) -> InstrumentedRLock:
+        """A counting ``threading.RLock``, attributed to the caller's line."""
+        return InstrumentedRLock(RAW_RLOCK(), self.site_of(sys._getframe(1), "RLock"), self)
+
+    def site_of(self, frame: FrameType | None, kind: str) -> Site:
+        """The site of the first frame outside threading, asyncio.locks and this package; the
+        outermost threading class on the way names the kind (``Semaphore``, ``Condition``)."""
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if filename in (_THREADING, _ASYNC_LOCKS):
+                owner, dot, _ = frame.f_code.co_qualname.partition(".")
+                if dot:
+                    kind = owner if filename == _THREADING else f"asyncio.{owner}"
+            elif filename not in _PACKAGE_FILES:
+                break
+            frame = frame.f_back
+        where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
+        origin = origin_of(frame.f_code.co_filename) if frame is not None else "unknown"
+        if kind in _THREAD_MACHINERY:
+            origin = "stdlib"
+        with self._guard:
+            site = self._sites.get((where, kind))
+            if site is None:
+                site = self._sites[(where, kind)] = Site(where, kind, origin)
+            site.created += 1
+            site.created_total += 1
+        return site
+
+    def add(self, site: Site, lock: Counts) -> None:
+        """Count ``lock`` (its counters zeroed) at ``site``."""
+        lock._zero()
+        with self._guard:
+            site.live.add(lock)
+
+    def fold(self, site: Site, lock: Counts) -> None:
+        """Keep the counts of a lock being freed."""
+        with self._guard:
+            site.fold(lock)
+
+    def reset(self) -> None:
+        """Zero every count (after the warm-up); the locks themselves are kept."""
+        with self._guard, _gc_paused():
+            for site in self._sites.values():
+                for name in site.folded:
+                    site.folded[name] = 0
+                site.created = 0
+                for lock in list(site.live):
+                    lock._zero()
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every site's totals."""
+        with self._guard, _gc_paused():
+            return [site.totals() for site in list(self._sites.values())]
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic collection (which could free and fold a lock) while the sites are walked."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+#: The sites of this process's instrumented locks.
+REGISTRY = Registry()
+
+
+def new_lock() -> InstrumentedLock:
+    """A counting ``threading.Lock`` at the caller's site in ``REGISTRY``."""
+    return InstrumentedLock(RAW_LOCK(), REGISTRY.site_of(sys._getframe(1), "Lock"), REGISTRY)
+
+
+def new_rlock() -> InstrumentedRLock:
+    """A counting ``threading.RLock`` at the caller's site in ``REGISTRY``."""
+    return InstrumentedRLock(RAW_RLOCK(), REGISTRY.site_of(sys._getframe(1), "RLock"), REGISTRY)
