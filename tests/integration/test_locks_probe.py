@@ -22,7 +22,8 @@ from tunekit.advice.locks import advise_from_probe
 from tunekit.isolation.protocol import ProbeRequest, ProbeResult
 from tunekit.isolation.spawn import run_in_child
 from tunekit.probes import locks
-from tunekit.probes.locks import Counts, InstrumentedLock, Registry, origin_of
+from tunekit.probes.locks import REGISTRY, Counts, InstrumentedLock, Registry, origin_of
+from tunekit.probes.locks.overhead import measure_overhead
 from tunekit.target import TargetSpec
 
 from .. import lock_targets
@@ -247,6 +248,16 @@ def test_site_is_the_line_that_asked_for_the_lock(
         ]
         assert {s["site"] for s in sites} == {f"{HERE}:{line}"}
     del made
+
+
+def test_no_module_of_the_probe_is_taken_for_a_lock_site() -> None:
+    """GIVEN the overhead benchmark (a module of the probe other than the registry's) making an
+    asyncio lock WHEN its site is found THEN it is the first frame outside the whole package."""
+    measure_overhead(coroutines=True)
+    package = Path(locks.__file__).parent
+    sites = [s["site"] for s in REGISTRY.snapshot() if s["kind"] == "asyncio.Lock"]
+    assert sites
+    assert not [s for s in sites if Path(s.rpartition(":")[0]).parent == package]
 
 
 @pytest.mark.parametrize(
