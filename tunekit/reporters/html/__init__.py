@@ -1,0 +1,91 @@
+"""The HTML report: one self-contained file with inline SVG plots, no scripts, no network.
+
+Plots are drawn by matplotlib's SVG backend in this process and inlined, so the file opens
+offline in any browser. Parts of the report that a measurement did not produce (scaling-model
+fit, lock advice, hot functions, saved profiles) are shown as "not measured", never made up.
+Fields newer than schema 1 are read with ``getattr`` so this renderer works before and after
+they exist:
+
+- ``report.fits``: mapping backend -> Universal Scalability Law parameters
+  ``{"lambda": tasks/s of one worker, "sigma": contention, "kappa": coherency}``, or
+  ``{"curve": [[workers, throughput], ...]}`` for any other model.
+- ``report.profiles``: ``hot_functions`` and ``top_allocations`` (lists of dicts, every key
+  a column), the HTML files ``cpu_html``, ``cpu_threads_html`` and ``memory_html`` (linked)
+  with the profilers' overhead factors.
+
+The parts: ``page`` (escaping, sections, the text ones, the document and its ``style.css``),
+``plots`` (the figures), ``tables`` and ``fields`` (the fields above, read either way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tunekit.hookspecs import hookimpl
+from tunekit.reporters.html.page import (
+    document,
+    fit_note,
+    header,
+    profiles,
+    recommendation,
+    section,
+)
+from tunekit.reporters.html.plots import (
+    backend_colors,
+    figure,
+    latency_plot,
+    memory_plot,
+    scaling_plot,
+)
+from tunekit.reporters.html.tables import hot_functions, locks, trial_table
+
+if TYPE_CHECKING:
+    from tunekit.models import Report
+    from tunekit.reporters import Reporter
+
+__all__ = ["HtmlReporter", "tunekit_register_reporters"]
+
+
+class HtmlReporter:
+    """A single-file HTML page with the scaling curves, latency, memory and tables."""
+
+    name = "html"
+    file_extension = ".html"
+    description = "one self-contained HTML file with SVG plots"
+
+    def render(self, report: Report) -> str:
+        """The whole page as text."""
+        colors = backend_colors(report.trials)
+        sections = [
+            header(report),
+            recommendation(report),
+            section(
+                "Scaling",
+                "scaling",
+                figure(lambda: scaling_plot(report, colors), "Throughput against workers")
+                + fit_note(report),
+            ),
+            section(
+                "Latency per configuration",
+                "latency",
+                figure(lambda: latency_plot(report, colors), "Task latency p50, p95, p99"),
+            ),
+            section(
+                "Memory per model",
+                "memory",
+                figure(lambda: memory_plot(report, colors), "Peak resident memory"),
+            ),
+            section("Trials", "trials", trial_table(report)),
+            section("Locks", "locks", locks(report)),
+            section("Hot functions", "hot", hot_functions(report)),
+            section("Profiles", "profiles", profiles(report)),
+        ]
+        title = f"tunekit report: {report.target}"
+        return document(title, "\n".join(sections))
+
+
+@hookimpl
+def tunekit_register_reporters(register: Callable[[Reporter], None]) -> None:
+    """Register the HTML reporter."""
+    register(HtmlReporter())

@@ -1,0 +1,168 @@
+"""The page's text: HTML escaping, sections, the header, the recommendation, profile links,
+and the page around them (its stylesheet is the package file ``style.css``)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tunekit.reporters.html.fields import as_dict, fits
+from tunekit.units import format_rate, format_seconds
+
+if TYPE_CHECKING:
+    from tunekit.models import Report
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+{style}</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def document(title: str, body: str) -> str:
+    """The whole HTML document, its stylesheet inline."""
+    style = (resources.files("tunekit.reporters.html") / "style.css").read_text(encoding="utf-8")
+    return _PAGE.format(title=escape(title), style=style, body=body)
+
+
+def escape(value: Any) -> str:
+    """Text as HTML, quotes included."""
+    return html.escape(str(value), quote=True)
+
+
+def section(title: str, anchor: str, body: str) -> str:
+    """A ``<section>`` with its heading, linkable by ``anchor``."""
+    return f'<section id="{anchor}">\n<h2>{escape(title)}</h2>\n{body}\n</section>'
+
+
+def not_measured(what: str) -> str:
+    """The note for a part that no measurement of this report produced."""
+    return f'<p class="not-measured">Not measured: {escape(what)}</p>'
+
+
+def header(report: Report) -> str:
+    """Target, machine and run facts, and any warning or note."""
+    machine, workload = report.machine, report.workload
+    facts = [
+        ("target", report.target),
+        ("machine", f"{machine.cpus} CPUs, Python {machine.python}, {machine.platform}"),
+        ("start method", machine.start_method),
+    ]
+    if workload.task_wall_s is not None:
+        cpu = workload.task_cpu_s or 0.0
+        facts.append(
+            (
+                "one call",
+                f"{format_seconds(workload.task_wall_s)} wall, {format_seconds(cpu)} CPU "
+                f"({'coroutine' if workload.is_coroutine else 'function'})",
+            )
+        )
+    kind = getattr(workload, "kind", None)
+    if kind:
+        reason = getattr(workload, "kind_reason", None)
+        facts.append(("kind", f"{kind}: {reason}" if reason else kind))
+    if report.elapsed_s is not None and report.budget_s is not None:
+        facts.append(("analysis", f"{report.elapsed_s:.1f} s of a {report.budget_s:g} s budget"))
+    facts.append(("tunekit", report.tunekit_version or "?"))
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
+    warning = ""
+    if not report.complete or report.interrupted:
+        warning = (
+            f'<p class="warning">Partial report: interrupted by {escape(report.interrupted)}.</p>'
+        )
+    notes = "".join(f'<p class="note">note: {escape(n)}</p>' for n in report.notes)
+    return (
+        f'<header>\n<h1>tunekit report</h1>\n<table class="facts">{rows}</table>\n'
+        f"{warning}{notes}\n</header>"
+    )
+
+
+def recommendation(report: Report) -> str:
+    """The recommended model and pool size, and the reasons."""
+    rec = report.recommendation
+    if rec.model is None:
+        head = "No recommendation"
+    else:
+        workers = f"{rec.pool_size} worker{'s' if rec.pool_size != 1 else ''}"
+        head = f"Recommendation: {rec.model} with {workers}"
+        if rec.throughput is not None:
+            head += f" — {format_rate(rec.throughput)} tasks/s"
+        if rec.speedup is not None:
+            head += f", {rec.speedup:.2f}x sequential"
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in rec.reasons)
+    return (
+        f'<section id="recommendation" class="recommendation">\n<h2>{escape(head)}</h2>\n'
+        f"<ul>{reasons}</ul>\n</section>"
+    )
+
+
+def fit_note(report: Report) -> str:
+    """What the scaling plot's dotted lines and star are, or that it has no fit."""
+    if fits(report):
+        return (
+            '<p class="note">Dotted lines: the fitted scaling model; the star marks the '
+            "recommended pool size (the knee).</p>"
+        )
+    return not_measured(
+        "no scaling-model fit in this report; the star marks the recommended pool size"
+    )
+
+
+def profiles(report: Report) -> str:
+    """Links to the saved profile files, with the profilers' overhead."""
+    links = list(_profile_links(getattr(report, "profiles", None)))
+    if not links:
+        return not_measured("no pyinstrument or memray profiles were saved with this report")
+    items = "".join(
+        f'<li><a href="{escape(_href(path))}">{escape(label)}: {escape(path)}</a>'
+        f"{escape(extra)}</li>"
+        for label, path, extra in links
+    )
+    return f'<ul class="profiles">{items}</ul>'
+
+
+#: Profile files of ``report.profiles``: (attribute, label, attribute of the overhead factor).
+_PROFILE_FILES = (
+    ("cpu_html", "pyinstrument CPU profile", "pyinstrument_overhead"),
+    ("cpu_threads_html", "pyinstrument CPU profile, threads", "pyinstrument_overhead"),
+    ("memory_html", "memray memory flame graph", "memray_overhead"),
+)
+
+
+def _profile_links(profiles: Any) -> Iterable[tuple[str, str, str]]:
+    """``(label, path, remark)`` per saved profile file."""
+    if not profiles:
+        return
+    if isinstance(profiles, dict | list | tuple):  # a plain mapping or list of paths
+        entries = profiles.items() if isinstance(profiles, dict) else enumerate(profiles)
+        for key, entry in entries:
+            value = as_dict(entry) if not isinstance(entry, str | Path) else {"path": entry}
+            if value.get("path"):
+                label = value.get("label") or value.get("kind") or str(key)
+                yield str(label), str(value["path"]), ""
+        return
+    for attribute, label, overhead_attribute in _PROFILE_FILES:
+        path = getattr(profiles, attribute, None)
+        if path:
+            overhead = getattr(profiles, overhead_attribute, None)
+            remark = f" (profiler overhead {overhead:.1f}x)" if overhead else ""
+            yield label, str(path), remark
+
+
+def _href(path: str) -> str:
+    if re.match(r"^[a-z][a-z0-9+.-]*://", path):
+        return path
+    return Path(path).as_uri() if Path(path).is_absolute() else path

@@ -1,0 +1,102 @@
+"""The report's tables: every trial, and the records of the lock and profiler sections."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tunekit.reporters.html.fields import as_dict
+from tunekit.reporters.html.page import escape, not_measured
+from tunekit.units import format_bytes, format_rate, format_seconds
+
+if TYPE_CHECKING:
+    from tunekit.models import Report
+
+
+def trial_table(report: Report) -> str:
+    """One row per trial, in the order the backends were first run."""
+    head = (
+        "<tr><th>backend</th><th>workers</th><th>status</th><th>tasks/s</th><th>±</th>"
+        "<th>p50</th><th>p95</th><th>p99</th><th>CPU/wall</th><th>peak RSS</th>"
+        "<th>start-up</th><th>errors</th><th>reason</th></tr>"
+    )
+    rows = []
+    order = {name: i for i, name in enumerate(dict.fromkeys(t.backend for t in report.trials))}
+    for t in sorted(report.trials, key=lambda t: (order[t.backend], t.workers)):
+        lat = t.latency_s
+        cells = [
+            t.backend,
+            str(t.workers),
+            t.status,
+            format_rate(t.throughput) if t.throughput else "-",
+            f"{t.throughput_spread:.0%}" if t.throughput_spread is not None else "-",
+            format_seconds(lat.p50) if lat else "-",
+            format_seconds(lat.p95) if lat else "-",
+            format_seconds(lat.p99) if lat else "-",
+            f"{t.cpu_s / t.wall_s:.2f}" if t.cpu_s is not None and t.wall_s else "-",
+            format_bytes(t.peak_rss_bytes) if t.peak_rss_bytes else "-",
+            format_seconds(t.startup_s) if t.startup_s is not None else "-",
+            str(t.errors),
+            t.reason or t.first_error or "",
+        ]
+        css = "" if t.status == "ok" else f' class="status-{escape(t.status)}"'
+        text_columns = (0, 2, len(cells) - 1)  # backend, status, reason
+        rows.append(
+            f"<tr{css}>"
+            + "".join(
+                f'<td class="text">{escape(c)}</td>'
+                if i in text_columns
+                else f"<td>{escape(c)}</td>"
+                for i, c in enumerate(cells)
+            )
+            + "</tr>"
+        )
+    return f'<table class="data">\n{head}\n' + "\n".join(rows) + "\n</table>"
+
+
+def _records_table(records: list[dict[str, Any]]) -> str:
+    keys = list(dict.fromkeys(k for record in records for k in record))
+    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
+    rows = [
+        "<tr>" + "".join(f"<td>{escape(_cell(record.get(k), k))}</td>" for k in keys) + "</tr>"
+        for record in records
+    ]
+    return f'<table class="data records">\n<tr>{head}</tr>\n' + "\n".join(rows) + "\n</table>"
+
+
+def _cell(value: Any, key: str = "") -> str:
+    if value is None:
+        return "-"
+    if key.endswith("share") and isinstance(value, int | float):
+        return f"{value:.0%}"
+    if key.endswith("bytes") and isinstance(value, int):
+        return format_bytes(value)
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def locks(report: Report) -> str:
+    """The lock measurements the recommendation carries, one row each."""
+    locks = [as_dict(lock) for lock in report.recommendation.locks]
+    if not locks:
+        return not_measured("no lock measurements in this report")
+    return _records_table(locks)
+
+
+def hot_functions(report: Report) -> str:
+    """The profilers' hottest functions and largest allocations."""
+    profiles = getattr(report, "profiles", None)
+    hot = getattr(profiles, "hot_functions", None) or getattr(report, "hot_functions", None)
+    allocations = getattr(profiles, "top_allocations", None)
+    parts = []
+    if hot:
+        parts.append("<h3>CPU (pyinstrument)</h3>\n" + _records_table([as_dict(h) for h in hot]))
+    else:
+        parts.append(not_measured("no profile of hot functions in this report"))
+    if allocations:
+        parts.append(
+            "<h3>Allocations (memray)</h3>\n" + _records_table([as_dict(a) for a in allocations])
+        )
+    return "\n".join(parts)
