@@ -6,14 +6,14 @@ import os
 import sysconfig
 from pathlib import Path
 
-import tunekit
-
 
 def _dirs(*paths: str | None) -> tuple[str, ...]:
     return tuple({os.path.realpath(p) + os.sep for p in paths if p})
 
 
-_TUNEKIT_DIR = _dirs(str(Path(tunekit.__file__).parent))
+#: tunekit's own files (this one is tunekit/probes/locks/origin.py); not from ``import tunekit``,
+#: which would make this low layer import the front ends that package imports.
+_TUNEKIT_DIR = _dirs(str(Path(__file__).parents[2]))
 _PATHS = sysconfig.get_paths()
 _SITE_DIRS = _dirs(_PATHS.get("purelib"), _PATHS.get("platlib"))
 _STDLIB_DIRS = _dirs(_PATHS.get("stdlib"), _PATHS.get("platstdlib"))
