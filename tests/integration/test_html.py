@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -20,7 +19,6 @@ from typing import Any
 import pytest
 
 from tunekit.models import Latency, Machine, Recommendation, Report, Trial, Workload
-from tunekit.reporters.html import HtmlReporter
 
 ROOT = Path(__file__).parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -86,59 +84,6 @@ def with_later_fields(report: Report) -> Report:
         memray_overhead=None,
     )
     return report
-
-
-def test_a_plain_report_marks_what_was_not_measured() -> None:
-    page = HtmlReporter().render(sample_report())
-    assert page.startswith("<!DOCTYPE html>")
-    assert page.count("<svg ") == 3
-    assert "Recommendation: thread with 4 workers — 380 tasks/s, 3.88x sequential" in page
-    assert "recommended: thread x4" in page  # the knee on the scaling plot
-    for note in (
-        "Not measured: no scaling-model fit in this report; the star marks the recommended "
-        "pool size",
-        "Not measured: no lock measurements in this report",
-        "Not measured: no profile of hot functions in this report",
-        "Not measured: no pyinstrument or memray profiles were saved with this report",
-    ):
-        assert note in page
-    assert "exit code 3 &lt;boom&gt;" in page  # trial reasons are escaped
-
-
-def test_the_page_needs_nothing_from_the_network() -> None:
-    page = HtmlReporter().render(with_later_fields(sample_report()))
-    assert "<script" not in page
-    assert "<link" not in page
-    assert re.findall(r"(?:src|href)=\"(?!#)([^\"]*)\"", page) == [
-        "file:///tmp/tunekit/cpu.html",
-        "profiles/memory.html",
-    ]
-
-
-def test_later_fields_are_shown_when_present() -> None:
-    page = HtmlReporter().render(with_later_fields(sample_report()))
-    assert "thread fit" in page
-    assert "<td>app/cache.py:12</td><td>split</td><td>41%</td>" in page
-    assert "<td>parse</td><td>app/jobs.py:40</td><td>0.62</td>" in page
-    assert "<td>app/jobs.py:41</td><td>4 KiB</td>" in page
-    assert (
-        '<a href="file:///tmp/tunekit/cpu.html">pyinstrument CPU profile: /tmp/tunekit/cpu.html'
-        "</a> (profiler overhead 7.6x)</li>"
-    ) in page
-    assert ">memray memory flame graph: profiles/memory.html</a></li>" in page
-    assert "Not measured" not in page
-
-
-def test_report_render_uses_the_registered_reporter() -> None:
-    assert sample_report().render("html") == HtmlReporter().render(sample_report())
-
-
-def test_a_report_with_no_successful_trial_still_renders() -> None:
-    report = sample_report()
-    report.trials = [t for t in report.trials if t.status != "ok"]
-    page = HtmlReporter().render(report)
-    assert "<svg" not in page
-    assert "Not measured: no configuration finished with a throughput" in page
 
 
 class DevTools:

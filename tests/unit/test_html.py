@@ -1,0 +1,226 @@
+"""The HTML report of synthetic reports: self-contained, offline, every part present or marked
+"not measured"."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+import types
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tunekit.models import Latency, Machine, Recommendation, Report, Trial, Workload
+from tunekit.reporters.html import HtmlReporter
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def measured(backend: str, workers: int, throughput: float, rss_mib: int = 30) -> Trial:
+    return Trial(
+        backend=backend,
+        workers=workers,
+        status="ok",
+        tasks=100,
+        repeats=3,
+        throughput=throughput,
+        throughput_spread=0.04,
+        throughput_values=[throughput * 0.96, throughput, throughput * 1.03],
+        latency_s=Latency(0.010 * workers**0.2, 0.013 * workers**0.3, 0.02 * workers**0.4),
+        cpu_s=0.05,
+        wall_s=0.5,
+        peak_rss_bytes=rss_mib * 2**20,
+        worker_peak_rss_bytes=25 * 2**20 if backend == "process" else None,
+        startup_s=0.01 * workers,
+    )
+
+
+def sample_report() -> Report:
+    """A report of a sweep over three backends, with one failed and one skipped trial."""
+    trials = [measured("sequential", 1, 98.0)]
+    for workers in (1, 2, 4, 8):
+        trials.append(measured("thread", workers, 98.0 * min(workers, 4) * 0.97, 31))
+        trials.append(measured("process", workers, 95.0 * min(workers, 2), 30 + 2 * workers))
+    trials.append(
+        Trial(backend="asyncio", workers=1, status="skipped", reason="not a coroutine function")
+    )
+    trials.append(Trial(backend="twisted", workers=2, status="failed", reason="exit code 3 <boom>"))
+    return Report(
+        target="app.jobs:fetch",
+        machine=Machine(cpus=2, python="3.11.7", platform="linux-x86_64"),
+        workload=Workload(is_coroutine=False, task_wall_s=0.0102, task_cpu_s=0.0001),
+        trials=trials,
+        recommendation=Recommendation(
+            "thread", 4, 380.2, 3.88, ["thread x4 reached 380 tasks/s, 3.88x sequential"]
+        ),
+        tunekit_version="0.1.0",
+        budget_s=30.0,
+        elapsed_s=29.1,
+    )
+
+
+def with_later_fields(report: Report) -> Report:
+    """The same report with the parts later schema versions add (fit, locks, profiles)."""
+    report.fits = {"thread": {"lambda": 101.0, "sigma": 0.05, "kappa": 0.02}}  # type: ignore[attr-defined]
+    report.recommendation.locks = [
+        {"site": "app/cache.py:12", "advice": "split", "wait_share": 0.41},
+    ]
+    report.profiles = types.SimpleNamespace(  # type: ignore[assignment]
+        hot_functions=[{"function": "parse", "location": "app/jobs.py:40", "self": 0.62}],
+        top_allocations=[{"location": "app/jobs.py:41", "bytes": 4096}],
+        cpu_html="/tmp/tunekit/cpu.html",
+        cpu_threads_html=None,
+        pyinstrument_overhead=7.62,
+        memory_html="profiles/memory.html",
+        memray_overhead=None,
+    )
+    return report
+
+
+def test_a_plain_report_marks_what_was_not_measured() -> None:
+    page = HtmlReporter().render(sample_report())
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<svg ") == 3
+    assert "Recommendation: thread with 4 workers — 380 tasks/s, 3.88x sequential" in page
+    assert "recommended: thread x4" in page  # the knee on the scaling plot
+    for note in (
+        "Not measured: no scaling-model fit in this report; the star marks the recommended "
+        "pool size",
+        "Not measured: no lock measurements in this report",
+        "Not measured: no profile of hot functions in this report",
+        "Not measured: no pyinstrument or memray profiles were saved with this report",
+    ):
+        assert note in page
+    assert "exit code 3 &lt;boom&gt;" in page  # trial reasons are escaped
+
+
+def test_the_page_needs_nothing_from_the_network() -> None:
+    page = HtmlReporter().render(with_later_fields(sample_report()))
+    assert "<script" not in page
+    assert "<link" not in page
+    assert re.findall(r"(?:src|href)=\"(?!#)([^\"]*)\"", page) == [
+        "file:///tmp/tunekit/cpu.html",
+        "profiles/memory.html",
+    ]
+
+
+def test_later_fields_are_shown_when_present() -> None:
+    page = HtmlReporter().render(with_later_fields(sample_report()))
+    assert "thread fit" in page
+    assert "<td>app/cache.py:12</td><td>split</td><td>41%</td>" in page
+    assert "<td>parse</td><td>app/jobs.py:40</td><td>0.62</td>" in page
+    assert "<td>app/jobs.py:41</td><td>4 KiB</td>" in page
+    assert (
+        '<a href="file:///tmp/tunekit/cpu.html">pyinstrument CPU profile: /tmp/tunekit/cpu.html'
+        "</a> (profiler overhead 7.6x)</li>"
+    ) in page
+    assert ">memray memory flame graph: profiles/memory.html</a></li>" in page
+    assert "Not measured" not in page
+
+
+def test_report_render_uses_the_registered_reporter() -> None:
+    assert sample_report().render("html") == HtmlReporter().render(sample_report())
+
+
+def test_a_report_with_no_successful_trial_still_renders() -> None:
+    report = sample_report()
+    report.trials = [t for t in report.trials if t.status != "ok"]
+    page = HtmlReporter().render(report)
+    assert "<svg" not in page
+    assert "Not measured: no configuration finished with a throughput" in page
+
+
+class DevTools:
+    """A headless Chromium driven over the DevTools protocol (one page)."""
+
+    def __init__(self, profile_dir: Path, log_path: Path) -> None:
+        import websocket
+
+        assert CHROMIUM is not None
+        self.log = log_path.open("wb")
+        self.proc = subprocess.Popen(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--remote-allow-origins=*",
+                "--remote-debugging-port=0",
+                "--window-size=1200,900",
+                f"--user-data-dir={profile_dir}",
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.events: list[dict[str, Any]] = []
+        self._id = 0
+        port = self._wait_for_port(profile_dir / "DevToolsActivePort")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
+            targets = json.load(resp)
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(
+            page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True
+        )
+
+    def _wait_for_port(self, path: Path) -> int:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if path.exists() and path.read_text().strip():
+                return int(path.read_text().split()[0])
+            assert self.proc.poll() is None, "chromium exited before it was ready"
+            time.sleep(0.05)
+        raise TimeoutError("chromium did not open its DevTools port")
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """Call ``method`` and return its result; events seen meanwhile are kept."""
+        self._id += 1
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self._id:
+                assert "error" not in message, message
+                return message["result"]  # type: ignore[no-any-return]
+            self.events.append(message)
+
+    def wait_for(self, event: str) -> None:
+        while not any(e.get("method") == event for e in self.events):
+            self.events.append(json.loads(self.ws.recv()))
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        finally:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            self.log.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[DevTools]:
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install -y chromium)")
+    devtools = DevTools(tmp_path / "chromium-profile", tmp_path / "chromium.log")
+    try:
+        yield devtools
+    finally:
+        devtools.close()
