@@ -102,3 +102,16 @@ def start_all_threads(pool: ThreadPoolExecutor, workers: int) -> None:
     barrier = threading.Barrier(workers)
     for future in [pool.submit(barrier.wait) for _ in range(workers)]:
         future.result()
+
+
+def one_result(target: Target) -> tuple[Any, str | None]:
+    """A result of the target and the error its call raised (``(None, error)``): the first
+    call's, kept by the calibration, or one call made now. For ``supports()`` checks that need
+    a real result, without costing a long call twice."""
+    from tunekit.target import NOT_CALLED
+
+    if target.first_result is not NOT_CALLED:
+        return target.first_result, None
+    kept: list[Any] = []
+    outcome = blocking_caller(target, deliver=kept.append)(target.calls[0])
+    return (kept[0] if kept else None), outcome.error

@@ -122,6 +122,8 @@ class ScalingFit:
     rms_residual: float | None = None
     #: True when the residuals are well above the noise: rely on the measured curve.
     poor: bool = False
+    #: Parameters fitted: 2 (Amdahl's law: lambda, sigma) or 3 (the USL, with kappa).
+    parameters: int = 0
 
 
 @dataclass
@@ -159,19 +161,41 @@ class Trial:
     first_error: str | None = None
     #: The repeats spread more than 10% around their median.
     unstable: bool = False
-    #: Times the trial was measured again because it was unstable (the steadiest run is kept).
+    #: Times the trial was measured again (its values then include every measurement).
     reruns: int = 0
+    #: Calls that succeeded per second: what a user gets. The median over the windows of
+    #: (calls that did not raise) / seconds; equal to ``throughput`` when no call raised.
+    goodput: float | None = None
+    goodput_spread: float | None = None
+    goodput_values: list[float] = field(default_factory=list)
+    #: Share of the measured calls that raised.
+    error_rate: float = 0.0
+    #: The goodput of each separate measurement of this configuration (the sweep's, re-runs,
+    #: rounds of the duel), in order: their spread is the noise between moments, which the
+    #: windows of one stream, measured back to back, underestimate.
+    rounds: list[float] = field(default_factory=list)
+    #: Why the numbers cannot be trusted (e.g. more cores busy than the machine has), if so:
+    #: such a trial is shown but never ranked.
+    suspect: str | None = None
+
+    def __post_init__(self) -> None:
+        """Fill in what reports of earlier versions (and trials measured as plain batches of
+        calls) leave out: the error rate from the counts, goodput from throughput."""
+        measured = self.tasks * max(self.repeats, 1)
+        if self.errors and not self.error_rate and measured:
+            self.error_rate = self.errors / measured
+        if self.goodput is None and self.throughput is not None and self.status == "ok":
+            kept = 1.0 - self.error_rate
+            self.goodput = self.throughput * kept
+            self.goodput_values = [v * kept for v in self.throughput_values]
+            self.goodput_spread = self.throughput_spread
+        if not self.rounds and self.goodput is not None:
+            self.rounds = [self.goodput]
 
     @property
     def key(self) -> str:
         """A short label such as ``thread x4``."""
         return f"{self.backend} x{self.workers}"
-
-    @property
-    def error_rate(self) -> float:
-        """Share of the measured tasks that raised."""
-        measured = self.tasks * max(self.repeats, 1)
-        return self.errors / measured if measured else 0.0
 
     @property
     def over_memory(self) -> bool:
@@ -180,12 +204,9 @@ class Trial:
 
     @property
     def usable(self) -> bool:
-        """Measured something, and not every task raised."""
-        return (
-            self.status == "ok"
-            and self.throughput is not None
-            and self.errors < self.tasks * max(self.repeats, 1)
-        )
+        """Fit to rank: measured, some calls succeeded, and nothing about it is impossible.
+        The one test every stage uses."""
+        return self.status == "ok" and bool(self.goodput) and self.suspect is None
 
 
 @dataclass
@@ -200,6 +221,15 @@ class Recommendation:
     locks: list[dict[str, Any]] = field(default_factory=list)
     #: For a process pool: tasks per message (executor.map's chunksize).
     chunksize: int | None = None
+    #: Calls that succeeded per second in the chosen configuration.
+    goodput: float | None = None
+    #: The chosen pool was the largest measured and still gaining when growth had to stop
+    #: (a limit, the budget, ``--max-workers``): a larger pool may be faster; the reasons say
+    #: which size to try next and how.
+    still_scaling: bool = False
+    #: Configurations within the noise of the chosen one (including it): when there are two or
+    #: more there is no clear winner, and the chosen one is the simplest of them.
+    tied: list[str] = field(default_factory=list)
 
 
 @dataclass

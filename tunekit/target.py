@@ -56,6 +56,10 @@ class TargetSpec:
         return cls(data["target"], list(data["args"]), dict(data["kwargs"]), data["inputs"])
 
 
+#: ``Target.first_result`` before any call was made.
+NOT_CALLED: Any = object()
+
+
 @dataclass(frozen=True)
 class Target:
     """A resolved target: the callable, whether it is a coroutine function, and its calls."""
@@ -64,6 +68,9 @@ class Target:
     func: Callable[..., Any]
     is_coroutine: bool
     calls: list[Call]
+    #: What the first call returned, once the calibration has made it (backends that must
+    #: check a result, e.g. that it pickles, look here before calling the target themselves).
+    first_result: Any = NOT_CALLED
 
 
 def split_spec(spec: str) -> tuple[str, str]:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from tunekit.backends import TaskResult
-from tunekit.calls import blocking_caller
+from tunekit.calls import blocking_caller, one_result
 from tunekit.hookspecs import hookimpl
 from tunekit.plugin_options import PluginOption
 from tunekit.target import Target, TargetSpec, is_coroutine_callable, resolve_callable
@@ -112,17 +112,12 @@ class DaskBackend:
             dumps(target.calls)
         except Exception as exc:
             return f"arguments cannot be pickled ({type(exc).__name__}: {exc})"
-        failure: list[str] = []
-
-        def check(result: Any) -> None:
+        result, error = one_result(target)
+        if error is None:
             try:
                 dumps(result)
             except Exception as exc:
-                failure.append(f"results cannot be pickled ({type(exc).__name__}: {exc})")
-
-        blocking_caller(target, deliver=check)(target.calls[0])
-        if failure:
-            return failure[0]
+                return f"results cannot be pickled ({type(exc).__name__}: {exc})"
         return unreachable(settings.scheduler) if settings.scheduler else None
 
     @contextmanager

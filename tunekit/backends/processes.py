@@ -18,7 +18,7 @@ from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import TaskResult
-from tunekit.calls import blocking_caller
+from tunekit.calls import blocking_caller, one_result
 from tunekit.hookspecs import hookimpl
 from tunekit.target import Target, TargetSpec, is_coroutine_callable, resolve_callable
 
@@ -88,22 +88,21 @@ class ProcessBackend:
     def supports(self, target: Target) -> str | None:
         """Arguments and results must pickle: they cross to and from the child processes.
 
-        The result is checked on one real call (a failing call proves nothing, so it passes).
+        The result is checked on one real call, the calibration's when it was made (a failing
+        call proves nothing, so it passes).
         """
         try:
             pickle.dumps(target.calls)
         except Exception as exc:
             return f"arguments cannot be pickled ({type(exc).__name__}: {exc})"
-        failure: list[str] = []
-
-        def check(result: Any) -> None:
-            try:
-                pickle.dumps(result)
-            except Exception as exc:
-                failure.append(f"results cannot be pickled ({type(exc).__name__}: {exc})")
-
-        blocking_caller(target, deliver=check)(target.calls[0])
-        return failure[0] if failure else None
+        result, error = one_result(target)
+        if error is not None:
+            return None
+        try:
+            pickle.dumps(result)
+        except Exception as exc:
+            return f"results cannot be pickled ({type(exc).__name__}: {exc})"
+        return None
 
     @contextmanager
     def session(self, target: Target, workers: int) -> Iterator[ProcessBatches]:

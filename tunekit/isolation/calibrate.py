@@ -6,14 +6,19 @@ trials: the call time it measures sizes every trial after it.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
+from dataclasses import dataclass
 from time import perf_counter
+from typing import Any
 
 from tunekit.backends.sequential import SequentialBackend
-from tunekit.calls import TaskResult
+from tunekit.calls import TaskResult, blocking_caller
 from tunekit.isolation.protocol import Inspection, InspectRequest
+from tunekit.models import Latency
 from tunekit.plugins import PluginManager, collect_backends
+from tunekit.stats import percentiles
 from tunekit.target import Call, Target, load_target
 
 #: Calibration stops after this many calls even if they are very fast.
@@ -26,17 +31,39 @@ def inspect_target(request: InspectRequest, plugins: PluginManager) -> Inspectio
     target = load_target(request.target)
     backends = collect_backends(plugins)
     wanted = request.backends or tuple(backends)  # a plugin's check may be slow (dask)
-    supports = {name: backends[name].item.supports(target) for name in wanted if name in backends}
-    return calibrate(target, request.calibrate_s, supports)
+    found = calibrate(target, request.calibrate_s, request.deadline_s)
+    # the checks get the calibration's first result: none of them calls a long call again
+    checked = dataclasses.replace(target, first_result=found.first_result)
+    started = perf_counter()
+    inspection = found.inspection
+    inspection.supports = {
+        name: backends[name].item.supports(checked) for name in wanted if name in backends
+    }
+    inspection.checks_s = perf_counter() - started
+    return inspection
 
 
-def calibrate(
-    target: Target, min_time_s: float, supports: dict[str, str | None] | None = None
-) -> Inspection:
+@dataclass
+class Calibrated:
+    """What the calibration child learned, and the first call's result for the checks."""
+
+    inspection: Inspection
+    first_result: Any = None
+
+
+def calibrate(target: Target, min_time_s: float, deadline_s: float | None = None) -> Calibrated:
     """Like ``timeit.Timer.autorange``: sequential batches of 1, 2, 4... calls until
-    ``min_time_s`` has passed; the first call is a warm-up and is not counted."""
+    ``min_time_s`` has passed; the first call is a warm-up and is not counted, unless it left
+    no room within ``deadline_s`` for another: then it is the only measurement."""
+    kept: list[Any] = []
+    cpu0, started = time.process_time(), perf_counter()
+    first = blocking_caller(target, deliver=kept.append)(target.calls[0])
+    first_s, first_cpu = perf_counter() - started, time.process_time() - cpu0
+    first_result = kept[0] if kept else None
+    if deadline_s is not None and 2 * first_s > deadline_s:
+        return Calibrated(_first_call_only(target, first, first_s, first_cpu), first_result)
+    warmup = [first]
     with SequentialBackend().session(target, 1) as run:
-        warmup = run(target.calls[:1])
         results: list[TaskResult] = []
         wall = cpu = 0.0
         batch = 1
@@ -48,15 +75,38 @@ def calibrate(
             cpu += time.process_time() - cpu0
             batch *= 2
     errors = [r.error for r in warmup + results if r.error]
-    return Inspection(
+    latencies = [r.latency_s for r in results]
+    inspection = Inspection(
         is_coroutine=target.is_coroutine,
         inputs=len(target.calls),
-        supports=supports or {},
+        supports={},
         calls=len(results),
         task_wall_s=wall / len(results),
         task_cpu_s=cpu / len(results),
         errors=len(errors),
         first_error=errors[0] if errors else None,
+        timed_errors=sum(r.error is not None for r in results),
+        latency_s=Latency(*percentiles(latencies)) if latencies else None,
+        first_call_s=first_s,
+    )
+    return Calibrated(inspection, first_result)
+
+
+def _first_call_only(target: Target, result: TaskResult, wall: float, cpu: float) -> Inspection:
+    """The calibration of a call so long that only its first run fits."""
+    return Inspection(
+        is_coroutine=target.is_coroutine,
+        inputs=len(target.calls),
+        supports={},
+        calls=1,
+        task_wall_s=wall,
+        task_cpu_s=cpu,
+        errors=int(result.error is not None),
+        first_error=result.error,
+        timed_errors=int(result.error is not None),
+        latency_s=Latency(result.latency_s, result.latency_s, result.latency_s),
+        warmup_only=True,
+        first_call_s=wall,
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from tunekit.errors import TunekitError, error_class
-from tunekit.models import Trial, from_data
+from tunekit.models import Latency, Trial, from_data
 from tunekit.target import TargetSpec
 
 
@@ -31,8 +31,18 @@ class Inspection:
     calls: int
     task_wall_s: float
     task_cpu_s: float
+    #: Calls that raised, the warm-up call included.
     errors: int
     first_error: str | None
+    #: Of the timed calls (after the warm-up): how many raised, and their latency.
+    timed_errors: int = 0
+    latency_s: Latency | None = None
+    #: The warm-up call was the only one: it took too long for another within the deadline.
+    warmup_only: bool = False
+    #: Seconds of the first (warm-up) call, and of the backends' ``supports`` checks: the
+    #: child's time besides them is its fixed cost.
+    first_call_s: float = 0.0
+    checks_s: float = 0.0
 
 
 @dataclass
@@ -77,6 +87,9 @@ class InspectRequest:
     calibrate_s: float
     #: Only these backends are asked (a plugin's check may be slow); empty: every one.
     backends: tuple[str, ...] = ()
+    #: Seconds the calls may take: when the warm-up call leaves no room for another, it is the
+    #: only one timed (None: no bound).
+    deadline_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,14 @@ class TrialRequest:
     #: Seconds a window should last: the child re-sizes ``tasks`` if its warm-up shows the
     #: parent's guess of the throughput was far off.
     batch_s: float | None = None
+    #: The parent already asked the backend whether it supports the target (the calibration
+    #: did): the child does not ask again, which can cost a call.
+    checked: bool = False
+    #: Calls run (unmeasured) before the stream, from which the child re-sizes; 0: none; None:
+    #: a wave, and at least ``plan.sizing.WARMUP_CALLS`` (as for short calls).
+    warmup: int | None = None
+    #: Waves (a call per worker) the stream runs before its first measured window.
+    lead_waves: int = 2
 
 
 @dataclass(frozen=True)

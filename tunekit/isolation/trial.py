@@ -1,13 +1,16 @@
-"""In a child: measure one backend at one pool size, as steady throughput.
+"""In a child: measure one backend at one pool size, as steady throughput and goodput.
 
-A session starts the pool (start-up is timed apart), a warm-up of one wave runs unmeasured, and
-the repeats are back-to-back windows of one continuous stream of calls (``stats.stream_windows``):
-every window is steady state on one pool. Backends whose tasks do not say when they ended on
-this clock (workers on another machine) are measured as separate batches instead.
+A session starts the pool (start-up is timed apart), a warm-up runs unmeasured (none for calls
+so long that the stream's first wave is warm-up enough), and the repeats are back-to-back
+windows of one continuous stream of calls (``stats.stream_windows``): every window is steady
+state on one pool. Each window gives a throughput (calls per second) and a goodput (calls that
+did not raise, per second). Backends whose tasks do not say when they ended on this clock
+(workers on another machine) are measured as separate batches instead.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import sys
@@ -22,7 +25,7 @@ from tunekit.calls import TaskResult
 from tunekit.isolation.calibrate import cycle
 from tunekit.isolation.protocol import TrialRequest
 from tunekit.models import Latency, Trial
-from tunekit.plan.sizing import tasks_for
+from tunekit.plan.sizing import WARMUP_CALLS, tasks_for
 from tunekit.plugins import PluginManager, collect_backends
 from tunekit.stats import percentiles, relative_spread, stream_windows
 from tunekit.target import Target, load_target
@@ -35,9 +38,6 @@ from tunekit.target import Target, load_target
 RESIZE_LONGER = 3.0
 RESIZE_SHORTER = 0.5
 RESIZE_MIN_WARMUP_S = 0.01
-#: Tasks per worker a trial's stream runs before its first measured window: two waves, so that
-#: every worker has finished a task and clients that started together have fallen out of step.
-STREAM_LEAD_WAVES = 2
 
 
 def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
@@ -47,7 +47,7 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
     target = load_target(request.target)
     backend: Backend = collect_backends(plugins)[name].item
     trial = Trial(backend=name, workers=workers, status="ok", tasks=tasks)
-    reason = backend.supports(target)
+    reason = None if request.checked else backend.supports(target)
     if reason is not None:
         trial.status, trial.reason = "skipped", reason
         return trial
@@ -56,15 +56,21 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
         started = perf_counter()
         with backend.session(target, workers) as run:
             trial.startup_s = perf_counter() - started
-            warm_up = cycle(target.calls, max(workers, min(tasks, 10)))
-            warm_started = perf_counter()
-            warm_results = run(warm_up)  # not measured
-            warm_ended = perf_counter()
-            trial.tasks = resized(
-                tasks, workers, len(warm_up), warm_ended - warm_started, request.batch_s
-            )
-            if _timed_here(warm_results, warm_started, warm_ended):
-                measured = _stream(run, target, trial.tasks, repeats, workers)
+            timed_here = True
+            warmup = request.warmup
+            if warmup is None:
+                warmup = max(workers, min(tasks, WARMUP_CALLS))
+            if warmup:
+                warm_up = cycle(target.calls, warmup)
+                warm_started = perf_counter()
+                warm_results = run(warm_up)  # not measured
+                warm_ended = perf_counter()
+                trial.tasks = resized(
+                    tasks, workers, len(warm_up), warm_ended - warm_started, request.batch_s
+                )
+                timed_here = _timed_here(warm_results, warm_started, warm_ended)
+            if timed_here:
+                measured = _stream(run, target, trial.tasks, repeats, workers, request.lead_waves)
             if not measured.walls:
                 measured = _batches(run, target, trial.tasks, repeats)
             trial.tasks = measured.tasks or trial.tasks
@@ -84,22 +90,28 @@ class _Measured:
     tasks: int = 0  # per repeat
     walls: list[float] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
+    #: Calls that did not raise, per second, in each repeat.
+    good_rates: list[float] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    #: Why the numbers cannot be trusted, if so (``impossible_cpu``).
+    suspect: str | None = None
 
 
-def _stream(run: Runner, target: Target, tasks: int, repeats: int, workers: int) -> _Measured:
+def _stream(
+    run: Runner, target: Target, tasks: int, repeats: int, workers: int, lead_waves: int
+) -> _Measured:
     """The repeats as back-to-back windows of one continuous stream of tasks.
 
     Separate batches each start with every worker taking a task at once and end with workers
     running out of work; both bias short batches low, and not alike for all backends: 16
     threads calling a loopback service measured 630 tasks/s in 0.1 s batches, 710 in 0.4 s
-    batches, and 715-760 in 0.1 s windows of one stream. So the stream runs ``STREAM_LEAD_WAVES``
+    batches, and 715-760 in 0.1 s windows of one stream. So the stream runs ``lead_waves``
     tasks per worker first and one pool's worth of tasks in flight last, neither measured
     (``stats.stream_windows``). An empty result when the windows cannot be told apart.
     """
-    lead = STREAM_LEAD_WAVES * workers
+    lead = lead_waves * workers
     tail = _in_flight(run, workers)
     calls = cycle(target.calls, lead + repeats * tasks + tail)
     cpu0 = cpu_seconds()
@@ -107,6 +119,7 @@ def _stream(run: Runner, target: Target, tasks: int, repeats: int, workers: int)
     results = run(calls)
     stop = perf_counter()
     cpu = cpu_seconds() - cpu0
+    suspect = impossible_cpu(cpu, stop - start, workers, 1 + len(_descendants()))
     tail = max(tail, _in_flight(run, workers))  # a process pool chose its chunks for the stream
     ends = [r.end_s for r in results]
     split = stream_windows(ends, start, stop, lead, tail, repeats, wave=workers)
@@ -115,14 +128,47 @@ def _stream(run: Runner, target: Target, tasks: int, repeats: int, workers: int)
     size, durations = split
     ordered = sorted(results, key=lambda r: r.end_s or 0.0)
     inside = ordered[lead : lead + size * repeats]
+    # A window's tasks are the ``size`` completions that end it, from the one after its start.
+    failed = [
+        sum(r.error is not None for r in inside[i * size : (i + 1) * size]) for i in range(repeats)
+    ]
     return _Measured(
         tasks=size,
         walls=durations,
         rates=[size / d for d in durations],
+        good_rates=[(size - bad) / d for bad, d in zip(failed, durations, strict=True)],
         cpus=[cpu * size / len(calls)] * repeats,
         latencies=[r.latency_s for r in inside],
         errors=[r.error for r in inside if r.error],
+        suspect=suspect,
     )
+
+
+def impossible_cpu(cpu_s: float, wall_s: float, workers: int, processes: int) -> str | None:
+    """Why ``cpu_s`` of CPU in ``wall_s`` cannot be, or None: more cores busy than the pool's
+    workers and the thread that feeds them, or than the process may use, beyond what the
+    accounting's resolution can explain (two readings of every process's CPU clock, in ticks
+    of ``1 / SC_CLK_TCK`` for other processes, micro-seconds for this one)."""
+    if wall_s <= 0:
+        return None
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    tick = 1 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+    bound = min(workers + 1, cores or 1) + 2 * processes * tick / wall_s
+    busy = cpu_s / wall_s
+    if busy <= bound:
+        return None
+    return (
+        f"its processes used {busy:.2f} cores' worth of CPU while measured, more than "
+        f"{bound:.2f} ({workers} workers, {cores} CPUs, and the accounting's resolution): the "
+        "CPU clocks or the wall clock went wrong"
+    )
+
+
+def _descendants() -> list[psutil.Process]:
+    try:
+        return list(psutil.Process().children(recursive=True))
+    except psutil.Error:
+        return []
 
 
 def _batches(run: Runner, target: Target, tasks: int, repeats: int) -> _Measured:
@@ -138,6 +184,8 @@ def _batches(run: Runner, target: Target, tasks: int, repeats: int) -> _Measured
         measured.walls.append(wall)
         measured.cpus.append(cpu_seconds() - cpu0)
         measured.rates.append(len(results) / wall if wall > 0 else 0.0)
+        good = sum(r.error is None for r in results)
+        measured.good_rates.append(good / wall if wall > 0 else 0.0)
         measured.latencies += [r.latency_s for r in results]
         measured.errors += [r.error for r in results if r.error]
     return measured
@@ -173,12 +221,19 @@ def _summarize(trial: Trial, measured: _Measured) -> None:
     trial.repeats = len(measured.walls)
     trial.errors = len(measured.errors)
     trial.first_error = measured.errors[0] if measured.errors else None
+    calls = measured.tasks * trial.repeats
+    trial.error_rate = trial.errors / calls if calls else 0.0
+    trial.suspect = measured.suspect
     trial.peak_rss_bytes, trial.worker_peak_rss_bytes = peak_rss_bytes()
     if measured.walls:
         values = measured.rates  # tasks/s of each repeat, every worker busy
         trial.throughput_values = values
         trial.throughput = statistics.median(values)
         trial.throughput_spread = relative_spread(values)
+        trial.goodput_values = measured.good_rates
+        trial.goodput = statistics.median(measured.good_rates)
+        trial.goodput_spread = relative_spread(measured.good_rates)
+        trial.rounds = [trial.goodput]
         trial.wall_s = statistics.median(measured.walls)
         trial.cpu_s = statistics.median(measured.cpus)
     if measured.latencies:
