@@ -12,10 +12,7 @@ from dataclasses import dataclass
 WAITING_CPU_FRACTION = 0.2
 #: At or above this CPU/wall a sequential call mostly computes. Between the two: mixed.
 COMPUTING_CPU_FRACTION = 0.8
-#: Two threads running a computing task: share of the ideal 2x (or of the free cores, if fewer)
-#: above which the task releases the GIL. Pure Python measures ~1.0x of 2 (0.5 of ideal);
-#: hashlib on large buffers ~1.9x (0.95); 0.75 sits between with room for noise.
-GIL_RELEASE_SHARE = 0.75
+
 #: Free cores needed to tell GIL-releasing code from GIL-holding code with 2 threads.
 MIN_CORES_TO_TELL_GIL = 1.5
 #: A coroutine whose concurrent runs overlap at least this much (8 at once: 8x ideal, 1x for
@@ -44,6 +41,13 @@ class Nature:
     min_dispatch_s: float | None
     #: Cores free for this work, measured.
     free_cores: float
+
+
+def releases_gil(thread_parallelism: float, usable_cores: float) -> bool:
+    """Two threads computing keep ``thread_parallelism`` cores busy: one if the task holds the
+    GIL throughout, all ``usable_cores`` (up to 2) if it releases it. The measurement is closer
+    to the second when it passes the midpoint between the two, (1 + usable) / 2."""
+    return thread_parallelism >= (1 + usable_cores) / 2
 
 
 def classify(nature: Nature) -> tuple[str, str]:
@@ -81,7 +85,7 @@ def classify(nature: Nature) -> tuple[str, str]:
             f"a call computes: {cpu}; only {nature.free_cores:.1f} cores were free, too few to "
             "tell whether it releases the GIL"
         )
-    if nature.thread_parallelism >= GIL_RELEASE_SHARE * usable:
+    if releases_gil(nature.thread_parallelism, usable):
         return (
             "gil-releasing",
             f"{threads} of {usable:.1f} free: native code releases the GIL; {cpu}",

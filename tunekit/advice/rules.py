@@ -1,8 +1,10 @@
 """The rules that judge measured trials, shared by the recommender and the sweep planner.
 
-A backend is judged at its knee, the smallest pool within 5% of its own best; two
+Configurations are compared by goodput, the calls that succeeded per second: a call that raised
+is not speed. A backend is judged at its knee, the smallest pool within 5% of its own best; two
 configurations tie when the difference is within the noise of the measurement; a tie goes to
-the model that costs the user less to adopt. Pure functions, no I/O.
+the model that costs the user less to adopt; errors that rise with the pool size are a limit.
+Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -11,60 +13,83 @@ import math
 from collections.abc import Sequence
 
 from tunekit.models import Trial
+from tunekit.stats import relative_spread
 
-#: The pool size is the smallest within 5% of the chosen backend's best throughput (the knee),
+#: The pool size is the smallest within 5% of the chosen backend's best goodput (the knee),
 #: judged with a 2% margin for measurement noise: a pool measured within 3% of the best is
-#: within 5% of it in truth with high probability (a median of 3 to 6 batches of 0.1 s, as
+#: within 5% of it in truth with high probability (a median of 3 to 6 windows of 0.1 s, as
 #: the adaptive sweep measures, is good to about 2%). Without it the knee sat right at 95%
 #: and half the time measured below it when measured again.
 KNEE_SHARE = 0.95
 KNEE_NOISE_MARGIN = 0.02
 KNEE_THRESHOLD = KNEE_SHARE + KNEE_NOISE_MARGIN
-#: Differences below this fraction of throughput are treated as noise between models: the
-#: knee's own margin. Repeats within one run agree to a few % (timings vary by up to 2x between
-#: runs on a shared machine, which is why competing trials are interleaved), and a tie band of
-#: 5% let a cheaper model at its knee land at 0.94 of the best configuration (5% for the model,
-#: then 3% for its knee), outside the 5% promised.
+#: Differences below this fraction of goodput are treated as noise between models: the knee's
+#: own margin, so that a cheaper model's tie and its knee cannot add up to more than the 5%
+#: the recommendation may give up.
 MIN_NOISE = 1 - KNEE_THRESHOLD
 #: A very unstable best trial must not make everything a tie: its spread counts up to this.
 MAX_NOISE = 0.25
-#: The noise band is twice the best trial's spread for a median of this many values (a
-#: trial's repeats); a median of more values is surer by sqrt(values / this), as a mean is.
-#: Without it, the 6 values of a contender measured again side by side (spread 2.3%) still
-#: made a 3.8% deficit a tie, and the cheaper model measured again at 0.92 of the best.
+#: The noise band is twice the spread of the best trial's values for a median of this many
+#: values; a median of more values is surer by sqrt(values / this), as a mean is.
 NOISE_VALUES = 3
+#: Errors rise with the pool size when a two-proportion z-test of the error rates gives at
+#: least this: one-sided p < 0.0015, so that among the dozens of comparisons an analysis makes,
+#: a chance difference in a few errors is almost never called a limit.
+ERRORS_Z = 3.0
+#: What a user must adopt to run a function each way, cheapest first: nothing; the standard
+#: library's executors, threads before processes (no pickling, no start-up, shared memory);
+#: an event loop that only hands plain calls to threads; then whole frameworks. For an
+#: ``async def`` the loop itself comes first: asyncio is in the standard library.
+SYNC_COST = ("sequential", "thread", "process", "asyncio", "tornado", "twisted")
+ASYNC_COST = ("sequential", "asyncio", "thread", "process", "tornado", "twisted")
 #: An unknown (plugin) backend ranks after the built-ins in the tie-break.
-UNKNOWN_COST = 10
-
-
-#: Cost rank of each kind of model, for ties (see ``model_family``).
-FAMILY_COST = {"sequential": 0, "event loop": 1, "thread": 2, "process": 4}
+UNKNOWN_COST = len(SYNC_COST)
+#: Backends of one family run tasks the same way (the event loops: one thread driving one
+#: loop), so they meet the same limits. A plugin backend is a family of its own.
 EVENT_LOOPS = ("asyncio", "tornado", "twisted")
+BUILT_IN_FAMILIES = ("sequential", "thread", "process")
 
 
 def model_family(backend: str) -> str:
-    """The kind of model a backend is: backends of one family run tasks the same way (the
-    event loops: one thread driving one loop), so they meet the same limits. A plugin
-    backend is a family of its own."""
+    """The kind of model a backend is: ``event loop``, ``thread``, ... or ``plugin NAME``."""
     if backend in EVENT_LOOPS:
         return "event loop"
-    return backend if backend in FAMILY_COST else f"plugin {backend}"
+    return backend if backend in BUILT_IN_FAMILIES else f"plugin {backend}"
 
 
 def model_cost(backend: str, is_coroutine: bool) -> int:
-    """Cost rank for ties: sequential < event loop (for coroutines) < thread < process."""
-    family = model_family(backend)
-    if family == "event loop" and not is_coroutine:
-        return 3  # sync code on a loop is threads plus a loop
-    return FAMILY_COST.get(family, UNKNOWN_COST)
+    """Cost rank for ties: the position in ``SYNC_COST`` or ``ASYNC_COST``."""
+    order = ASYNC_COST if is_coroutine else SYNC_COST
+    return order.index(backend) if backend in order else UNKNOWN_COST
+
+
+def goodput(trial: Trial) -> float:
+    """The trial's goodput, 0 when it measured none."""
+    return trial.goodput or 0.0
+
+
+def noise_values(trial: Trial) -> list[float]:
+    """The values a trial's noise is judged on: the goodput of each separate measurement
+    (``rounds``, taken at different moments) when there are two or more, else the windows of
+    its one stream (back to back, so they understate the noise between moments)."""
+    return list(trial.rounds) if len(trial.rounds) >= 2 else list(trial.goodput_values)
+
+
+def spread_of(trial: Trial) -> tuple[float, int]:
+    """The relative spread of ``noise_values``, and how many values it is over (the recorded
+    ``goodput_spread`` over its repeats when the values themselves are not kept)."""
+    values = noise_values(trial)
+    if len(values) >= 2:
+        return relative_spread(values), len(values)
+    return trial.goodput_spread or 0.0, trial.repeats or NOISE_VALUES
 
 
 def noise_band(best: Trial) -> float:
-    """Throughput differences from ``best`` smaller than this share are ties: twice its
-    spread, for the number of values its median is taken over, within [MIN_NOISE, MAX_NOISE]."""
-    values = len(best.throughput_values) or best.repeats or NOISE_VALUES
-    spread = (best.throughput_spread or 0.0) * math.sqrt(NOISE_VALUES / values)
-    return max(MIN_NOISE, min(2 * spread, MAX_NOISE))
+    """Goodput differences from ``best`` smaller than this share are ties: twice the spread of
+    its values, for the number of values its median is taken over, within
+    [MIN_NOISE, MAX_NOISE]."""
+    spread, count = spread_of(best)
+    return max(MIN_NOISE, min(2 * spread * math.sqrt(NOISE_VALUES / count), MAX_NOISE))
 
 
 def ties(trial: Trial, best: Trial, noise: float) -> bool:
@@ -72,24 +97,39 @@ def ties(trial: Trial, best: Trial, noise: float) -> bool:
     the noise band with values that overlap. Every value of one below every value of the
     other is, for 3 values each, a 1-in-20 chance when both are alike (the extreme of a
     Mann-Whitney test); a 6-value duel made such a gap of 7.6% a tie by its spread alone."""
-    if _throughput(trial) >= _throughput(best) * (1 - MIN_NOISE):
+    if goodput(trial) >= goodput(best) * (1 - MIN_NOISE):
         return True
-    if _throughput(trial) < _throughput(best) * (1 - noise):
+    if goodput(trial) < goodput(best) * (1 - noise):
         return False
-    mine, theirs = trial.throughput_values, best.throughput_values
+    mine, theirs = noise_values(trial), noise_values(best)
     return not (mine and theirs and max(mine) < min(theirs))
 
 
+def calls_measured(trial: Trial) -> int:
+    """Calls the trial's error rate was counted over."""
+    return trial.tasks * max(trial.repeats, 1)
+
+
+def errors_rise(before: Trial, after: Trial) -> bool:
+    """``after`` raised on a larger share of its calls than ``before``, beyond chance (a
+    two-proportion z-test, ``ERRORS_Z``)."""
+    p1, p2 = before.error_rate, after.error_rate
+    n1, n2 = calls_measured(before), calls_measured(after)
+    if p2 <= p1 or not n1 or not n2:
+        return False
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return se == 0 or (p2 - p1) / se >= ERRORS_Z
+
+
 def knee_of(curve: Sequence[Trial]) -> Trial | None:
-    """The smallest pool of one backend's usable trials reaching ``KNEE_THRESHOLD`` of its
-    best."""
+    """The smallest pool of one backend's usable trials reaching ``KNEE_THRESHOLD`` of its best
+    goodput, among those whose errors do not rise above the cleanest of them."""
     ok = [t for t in curve if t.usable]
     if not ok:
         return None
-    best = max(_throughput(t) for t in ok)
-    close = [t for t in ok if _throughput(t) >= KNEE_THRESHOLD * best]
-    return min(close, key=lambda t: (t.workers, -_throughput(t)))
-
-
-def _throughput(trial: Trial) -> float:
-    return trial.throughput or 0.0
+    best = max(goodput(t) for t in ok)
+    close = [t for t in ok if goodput(t) >= KNEE_THRESHOLD * best]
+    cleanest = min(close, key=lambda t: t.error_rate)
+    clean = [t for t in close if not errors_rise(cleanest, t)]
+    return min(clean, key=lambda t: (t.workers, -goodput(t)))

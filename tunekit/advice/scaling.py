@@ -18,8 +18,11 @@ from tunekit.models import ScalingFit
 if TYPE_CHECKING:  # numpy and scipy load only when a fit is made
     import numpy as np
 
-#: Fewer distinct worker counts than this and three parameters are not identifiable.
-MIN_POINTS = 6
+#: Pool sizes needed per parameter fitted, beyond the parameters themselves: a fit through as
+#: many points as parameters passes through them all and says nothing of its own quality.
+#: Three sizes fit Amdahl's law (lambda, sigma; kappa = 0), four or more the whole USL.
+AMDAHL_POINTS = 3
+USL_POINTS = 4
 #: A fit whose RMS relative residual exceeds this multiple of the measured noise is poor.
 POOR_FIT_NOISE_FACTOR = 2.0
 #: ... and never call a fit poor below this residual (5%: the noise floor of a shared machine).
@@ -32,43 +35,56 @@ def usl(workers: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarr
     return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))  # type: ignore[no-any-return]
 
 
-def fit_usl(
-    points: Sequence[tuple[int, float]], noise: float = 0.0, min_points: int = MIN_POINTS
-) -> ScalingFit:
-    """Fit (workers, throughput) points; ``noise`` is the typical relative spread of a point."""
+def predict(fit: ScalingFit, workers: float) -> float | None:
+    """Goodput the fit predicts at ``workers``; None without a usable fit."""
+    if not fit.fitted or fit.poor or fit.lambda_ is None:
+        return None
+    sigma, kappa = fit.sigma or 0.0, fit.kappa or 0.0
+    return fit.lambda_ * workers / (1 + sigma * (workers - 1) + kappa * workers * (workers - 1))
+
+
+def fit_usl(points: Sequence[tuple[int, float]], noise: float = 0.0) -> ScalingFit:
+    """Fit (workers, goodput) points, with fewer parameters when there are fewer sizes
+    (``AMDAHL_POINTS``, ``USL_POINTS``); ``noise`` is the typical relative spread of a point."""
     by_workers: dict[int, list[float]] = {}
-    for workers, throughput in points:
-        if throughput > 0:
-            by_workers.setdefault(workers, []).append(throughput)
+    for workers, value in points:
+        if value > 0:
+            by_workers.setdefault(workers, []).append(value)
+    n_points = len(by_workers)
+    if n_points < AMDAHL_POINTS:
+        return ScalingFit(
+            n_points,
+            False,
+            f"{n_points} pool sizes measured; a fit needs {AMDAHL_POINTS} (Amdahl's law) or "
+            f"{USL_POINTS} (the Universal Scalability Law)",
+        )
     import numpy as np
     from scipy.optimize import least_squares
 
-    n_points = len(by_workers)
-    if n_points < min_points:
-        return ScalingFit(
-            n_points, False, f"{n_points} worker counts measured; the fit needs {min_points}"
-        )
     n = np.array(sorted(by_workers), dtype=float)
     x = np.array([float(np.median(by_workers[int(k)])) for k in n])
     start_lambda = float(x[0] / n[0])
+    full = n_points >= USL_POINTS
 
     def residuals(params: np.ndarray) -> np.ndarray:
-        return (usl(n, *params) - x) / x  # type: ignore[no-any-return]
+        lam, sigma = params[0], params[1]
+        kappa = params[2] if full else 0.0
+        return (usl(n, lam, sigma, kappa) - x) / x  # type: ignore[no-any-return]
 
-    result = least_squares(
-        residuals,
-        x0=[start_lambda, 0.05, 0.001],
-        bounds=([0.0, 0.0, 0.0], [np.inf, 1.0, 1.0]),
-    )
-    lam, sigma, kappa = (float(v) for v in result.x)
+    start = [start_lambda, 0.05, 0.001] if full else [start_lambda, 0.05]
+    upper = [np.inf, 1.0, 1.0] if full else [np.inf, 1.0]
+    result = least_squares(residuals, x0=start, bounds=([0.0] * len(start), upper))
+    lam, sigma = float(result.x[0]), float(result.x[1])
+    kappa = float(result.x[2]) if full else 0.0
     rms = float(math.sqrt(float(np.mean(result.fun**2))))
     poor = rms > max(POOR_FIT_NOISE_FACTOR * noise, MIN_POOR_FIT_RESIDUAL)
     peak = math.sqrt((1 - sigma) / kappa) if kappa > 1e-12 else None
+    law = "the Universal Scalability Law" if full else "Amdahl's law (no coherency term)"
     if poor:
         reason = (
-            f"poor fit: residuals {rms:.0%} are well above the {noise:.0%} noise; "
+            f"poor fit of {law}: residuals {rms:.0%} are well above the {noise:.0%} noise; "
             "rely on the measured curve"
         )
     else:
-        reason = f"fitted to {n_points} worker counts, residuals {rms:.0%}"
-    return ScalingFit(n_points, True, reason, lam, sigma, kappa, peak, rms, poor)
+        reason = f"{law} fitted to {n_points} pool sizes, residuals {rms:.0%}"
+    return ScalingFit(n_points, True, reason, lam, sigma, kappa, peak, rms, poor, len(start))
