@@ -1,8 +1,12 @@
-"""The sizes of trials: how many tasks a batch gets, and the grid's plan of configurations.
+"""The sizes of trials: how a trial's stream of calls is laid out, and the grid's plan.
 
-The grid measures every (backend, workers) pair, ordered by worker count across backends so
-that a budget that runs out cuts the largest pools of every backend rather than whole backends.
-The adaptive sweep's plan is ``tunekit.plan.sweep``.
+A trial is a warm-up (for short calls), a lead of unmeasured waves (a wave is one call per
+worker), the measured windows, and a tail of one wave in flight while the last window ends.
+Its shape is planned from the call time: a window lasts about ``batch_s``, or one wave when a
+single call is longer than that, so a call of two seconds costs a trial a few calls per
+worker, not dozens. The grid measures every (backend, workers) pair, ordered by worker count
+across backends so that a budget that runs out cuts the largest pools of every backend rather
+than whole backends. The adaptive sweep's plan is ``tunekit.plan.sweep``.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from tunekit.advice.rules import spread_of
 
 if TYPE_CHECKING:
     from tunekit.models import Trial
@@ -21,8 +27,9 @@ MIN_TASKS_PER_WORKER = 2
 MIN_TASKS = 4
 #: Upper bound on tasks per batch: keeps memory for per-task latencies bounded.
 MAX_TASKS = 200_000
-#: Throughput growth assumed from one pool size to the next when sizing batches: between no
-#: gain (1x) and perfect doubling (2x), so a batch lasts between 0.75x and 1.5x its target.
+#: Throughput growth assumed per doubling of the pool when sizing batches: between no gain (1x)
+#: and perfect doubling (2x), so a batch lasts between 0.75x and 1.5x its target. A step of
+#: four doublings' worth compounds it: 1.5 ** log2(ratio).
 GROWTH = 1.5
 #: Repeats spreading more than this around their median make a trial unstable: it is
 #: measured again while budget is left (pyperf warns from a similar spread).
@@ -101,7 +108,7 @@ def predicted_throughput(
         previous = max(own, key=lambda t: t.workers)
         assert previous.throughput is not None
         ratio = plan.workers / previous.workers
-        predicted = previous.throughput * min(gain, ratio)
+        predicted: float = previous.throughput * min(gain ** math.log2(ratio), ratio)
         if same_size:
             predicted = max(predicted, min(max(same_size), previous.throughput * ratio))
         return predicted
@@ -112,6 +119,57 @@ def predicted_throughput(
     if not guesses:
         return single
     return min(max(guesses), single * plan.workers)
+
+
+#: Waves a stream runs before its first window: two, so that every worker has finished a call and
+#: clients that started together have fallen out of step; one when a single wave already lasts
+#: a window, where the long calls have desynchronised the workers by the time it ends.
+LEAD_WAVES = 2
+LONG_LEAD_WAVES = 1
+#: Windows of long calls: two, the fewest that give a spread. The noise the tie rules use comes
+#: from measurements at different moments (the duel's rounds), which a third window of the
+#: same stream would not give; each window of long calls costs a whole call time per worker.
+LONG_REPEATS = 2
+#: Calls of the warm-up before the stream of short calls: a wave, and at least this many (first
+#: calls pay for imports and caches). Long calls have no warm-up: their lead wave is one.
+WARMUP_CALLS = 10
+
+
+@dataclass(frozen=True)
+class TrialShape:
+    """How one trial's calls are laid out (see the module docstring)."""
+
+    #: Calls per measured window, and windows.
+    tasks: int
+    repeats: int
+    lead_waves: int
+    #: Calls of the warm-up before the stream (0: none).
+    warmup: int
+
+    def calls(self, workers: int) -> int:
+        """Every call the trial runs: warm-up, lead, windows and the tail wave."""
+        return self.warmup + (self.lead_waves + 1) * workers + self.repeats * self.tasks
+
+    def seconds(self, workers: int, throughput: float) -> float:
+        """Seconds of calls at ``throughput`` calls per second."""
+        return self.calls(workers) / throughput
+
+    @property
+    def long(self) -> bool:
+        """Windows of one wave: calls too long for more in a window."""
+        return self.warmup == 0
+
+
+def trial_shape(throughput: float, workers: int, batch_s: float, repeats: int) -> TrialShape:
+    """The trial for ``workers`` at a predicted ``throughput``: windows of about ``batch_s``,
+    or of one wave (a call per worker) when one call lasts that long or longer, and then at
+    most ``LONG_REPEATS`` of them."""
+    if workers / throughput >= batch_s:
+        windows = min(repeats, LONG_REPEATS)
+        return TrialShape(tasks=workers, repeats=windows, lead_waves=LONG_LEAD_WAVES, warmup=0)
+    tasks = tasks_for(throughput, workers, batch_s)
+    warmup = max(workers, min(tasks, WARMUP_CALLS))
+    return TrialShape(tasks=tasks, repeats=repeats, lead_waves=LEAD_WAVES, warmup=warmup)
 
 
 def tasks_for(throughput: float, workers: int, batch_s: float) -> int:
@@ -125,6 +183,7 @@ MIN_GAIN = 0.05
 
 
 def noise_of(*trials: Trial) -> float:
-    """The gain two measurements must differ by to be told apart: max(5%, 2 x their spread)."""
-    spread = max((t.throughput_spread or 0.0) for t in trials)
+    """The gain two measurements must differ by to be told apart: max(5%, 2 x the spread of
+    their goodput, between rounds when they were measured more than once)."""
+    spread = max(spread_of(t)[0] for t in trials)
     return max(MIN_GAIN, 2 * spread)
