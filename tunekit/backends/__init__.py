@@ -9,7 +9,9 @@ paid once and measured apart.
 
 A backend may also set ``sync_via`` to the name of the backend whose pool runs plain
 (non-coroutine) functions for it: the event loops hand them to a thread pool, so for a plain
-function they are ``thread`` plus a loop, and the adaptive sweep measures them less.
+function they are ``thread`` plus a loop, and the adaptive sweep measures them less. And it
+may set ``cheap_workers = True`` when a worker costs little (a thread, a task on an event loop):
+while its pool scales near-perfectly, the sweep grows it four times at a step.
 """
 
 from __future__ import annotations

@@ -58,6 +58,8 @@ class AsyncioBackend:
     name = "asyncio"
     description = "one asyncio event loop (sync functions: loop.run_in_executor on threads)"
     scales = True
+    #: A worker is a thread or a task on the loop: cheap, so pools may grow in large steps.
+    cheap_workers = True
     #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
     sync_via = "thread"
 

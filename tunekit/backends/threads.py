@@ -22,6 +22,8 @@ class ThreadBackend:
     name = "thread"
     description = "concurrent.futures.ThreadPoolExecutor (coroutines: one event loop per task)"
     scales = True
+    #: A worker is a thread or a task on the loop: cheap, so pools may grow in large steps.
+    cheap_workers = True
 
     def supports(self, target: Target) -> str | None:
         """Any callable can run in a thread."""

@@ -28,6 +28,8 @@ class TornadoBackend:
     name = "tornado"
     description = "tornado.ioloop.IOLoop.run_sync (sync functions: IOLoop.run_in_executor)"
     scales = True
+    #: A worker is a thread or a task on the loop: cheap, so pools may grow in large steps.
+    cheap_workers = True
     #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
     sync_via = "thread"
 

@@ -41,6 +41,8 @@ class TwistedBackend:
     name = "twisted"
     description = "Twisted asyncio reactor in a thread (sync functions: deferToThreadPool)"
     scales = True
+    #: A worker is a thread or a task on the loop: cheap, so pools may grow in large steps.
+    cheap_workers = True
     #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
     sync_via = "thread"
 

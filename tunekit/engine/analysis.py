@@ -12,11 +12,13 @@ import statistics
 from collections.abc import Sequence
 from importlib.metadata import version
 
+from tunekit.advice.classify import COMPUTING_CPU_FRACTION
 from tunekit.advice.locks import advise_from_probe
 from tunekit.advice.recommend import recommend
+from tunekit.advice.sanity import implausible_speedup
 from tunekit.advice.scaling import fit_usl
 from tunekit.engine.bench import TrialBench
-from tunekit.engine.budget import Budget
+from tunekit.engine.budget import ADAPTIVE_BATCH_S, Budget
 from tunekit.engine.calibration import calibrate, classify_workload
 from tunekit.engine.config import AnalysisConfig, ProgressCallback
 from tunekit.engine.machine import (
@@ -26,6 +28,7 @@ from tunekit.engine.machine import (
     default_memory_limit,
     describe_machine,
     free_cores,
+    read_limits,
 )
 from tunekit.engine.probing import run_probes, selected_probes
 from tunekit.engine.strategies.adaptive import adaptive_sweep
@@ -34,12 +37,20 @@ from tunekit.engine.strategies.reruns import rerun_unstable
 from tunekit.errors import PluginError, Terminated, TunekitError
 from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
 from tunekit.models import Recommendation, Report, Trial, Workload
+from tunekit.plan.budget import budget_needed_line, smallest_sweep_s
+from tunekit.plan.limits import pool_limit
+from tunekit.plan.sizing import MIN_GAIN, noise_of
+from tunekit.plan.stops import Stop, describe, what_next
 from tunekit.plan.sweep import Contender
 from tunekit.plugins import PluginManager, collect_backends, get_plugin_manager
 from tunekit.target import TargetSpec
+from tunekit.units import format_seconds
 
-#: Work that needs a core per worker: its pools are not grown past the free cores.
+#: Work that needs a core per worker: its pools grow past the free cores only while they gain.
 CORE_BOUND_KINDS = ("cpu-bound", "gil-releasing", "overhead-bound")
+#: The grid's largest pool when no --max-workers is given: the grid measures every size up to
+#: it, so it needs a bound (the adaptive sweep does not).
+GRID_MAX_WORKERS = 16
 
 
 def run_analysis(
@@ -71,6 +82,8 @@ class _Analysis:
         self.contenders = select_backends(plugins, config.backends, self.plugin_notes)
         self.probes = selected_probes(plugins, config.probes)
         self.memory_limit = config.memory_limit or default_memory_limit()
+        #: Why each backend stopped growing (the adaptive sweep's).
+        self.stops: dict[str, Stop] = {}
         self.report = Report(
             target=config.target,
             machine=describe_machine(),
@@ -90,7 +103,19 @@ class _Analysis:
 
     def advise(self, trials: Sequence[Trial]) -> Recommendation:
         """The recommendation ``trials`` would give."""
-        return recommend(trials, self.report.workload, self.report.machine)
+        return recommend(trials, self.report.workload, self.report.machine, via=self.via())
+
+    def via(self) -> dict[str, str]:
+        """Backend -> the backend whose pool runs plain functions for it."""
+        return {c.name: c.via for c in self.contenders if c.via is not None}
+
+    def check(self, trial: Trial, trials: Sequence[Trial]) -> str | None:
+        """Why a just-measured trial cannot be ranked, or None (``advice.sanity``)."""
+        machine = self.report.machine
+        baseline = next((t for t in trials if t.backend == "sequential" and t.usable), None)
+        noise = noise_of(trial, baseline) if baseline is not None else MIN_GAIN
+        # the CPUs, not the free cores measured at the start: on a shared machine those move
+        return implausible_speedup(trial, baseline, self.report.workload, machine.cpus, noise)
 
     def run(self) -> Report:
         report = self.report
@@ -105,13 +130,25 @@ class _Analysis:
         except Terminated:
             report.interrupted = "SIGTERM"
         report.notes += capacity_notes(report.machine)
-        report.recommendation = self.advise(report.trials)
+        final = {t.key: t for t in report.trials}
+        scales = {c.name: c.scales for c in self.contenders}
+        report.notes += [
+            f"{name}: {describe(stop, final)}"
+            for name, stop in self.stops.items()
+            if scales.get(name, True)
+        ]
+        stopped = {
+            name: what_next(stop, final, self.config.budget) for name, stop in self.stops.items()
+        }
+        report.recommendation = recommend(
+            report.trials, report.workload, report.machine, via=self.via(), stopped=stopped
+        )
         locks = next((p for p in report.probes if p.name == "locks" and p.status == "ok"), None)
         if locks is not None:
             advice = advise_from_probe(locks.data, report.workload.kind)
             report.recommendation.locks = [a for a in advice if a["acquisitions"] > 0]
         if failure is not None:
-            report.recommendation.reasons = [failure]
+            report.recommendation = Recommendation(None, None, None, None, [failure])
         report.elapsed_s = self.budget.elapsed()
         return report
 
@@ -130,6 +167,19 @@ class _Analysis:
         found = calibration.inspection
         if calibration.always_fails:
             return f"the target raised on every call: {found.first_error}"
+        long_calls = found.task_wall_s >= ADAPTIVE_BATCH_S
+        if long_calls and any(not c.scales for c in self.contenders):
+            report.trials.append(calibration.baseline())
+            timed = (
+                "its first call, the only one that fit"
+                if found.warmup_only
+                else f"{found.calls} call(s) of {format_seconds(found.task_wall_s)} after a "
+                "warm-up call"
+            )
+            report.notes.append(
+                f"sequential x1 is the calibration's sequential run ({timed}): calls this long "
+                "would cost a trial of their own several calls more"
+            )
         run_probes(
             report,
             self.probes,
@@ -139,8 +189,12 @@ class _Analysis:
             self.memory_limit,
             self.config.profile_dir,
             self.progress,
+            reserve_s=smallest_sweep_s(found.task_wall_s, budget.overhead_s, long_calls),
         )
         classify_workload(report.workload, machine)
+        needed = smallest_sweep_s(found.task_wall_s, budget.overhead_s, long_calls)
+        if needed > budget.left():
+            return budget_needed_line(found.task_wall_s, needed, budget.left(), budget.elapsed())
         bench = TrialBench(
             spec=self.spec,
             budget=budget,
@@ -150,18 +204,25 @@ class _Analysis:
             advise=self.advise,
             trials=report.trials,
             progress=self.progress,
+            check=self.check,
         )
         supported = self.supported(found.supports)
         if self.config.sweep == "grid":
-            grid_sweep(bench, supported, self.config.max_workers)
+            grid_sweep(bench, supported, self.config.max_workers or GRID_MAX_WORKERS)
         else:
-            report.notes += adaptive_sweep(
+            limits = read_limits(self.memory_limit)
+            sweep = adaptive_sweep(
                 bench,
                 supported,
-                max_workers=self.config.max_workers,
-                scaling_limit=self.scaling_limit(),
+                limit_of=lambda name, curve: pool_limit(
+                    name, curve, limits, self.config.max_workers
+                ),
+                core_limit=self.core_limit(),
                 is_coroutine=report.workload.is_coroutine,
+                computes=(report.workload.cpu_fraction or 0.0) >= COMPUTING_CPU_FRACTION,
             )
+            report.notes += sweep.notes
+            self.stops = sweep.stops
         rerun_unstable(bench)
         self.fit_curves()
         if budget.left() > 2 * CAPACITY_AFTER_S + 0.5:
@@ -180,23 +241,28 @@ class _Analysis:
                 self.report.trials.append(Trial(contender.name, 1, "skipped", reason))
         return found
 
-    def scaling_limit(self) -> int:
-        """Most workers worth growing to: the free cores for work that needs a core each."""
+    def core_limit(self) -> int | None:
+        """For work that needs a core per worker: the free cores, past which pools grow only
+        while each doubling still gains."""
         workload, machine = self.report.workload, self.report.machine
         if workload.kind in CORE_BOUND_KINDS:
             return max(1, round(machine.capacity_cores or machine.cpus))
-        return self.config.max_workers
+        return None
 
     def fit_curves(self) -> None:
-        """Fit the Universal Scalability Law to each scaling backend's measured curve."""
+        """Fit the scaling law to each scaling backend's goodput curve; the sequential baseline
+        stands for a pool of 1 where the backend has none (it is that, less the hand-over)."""
+        trials = self.report.trials
+        baseline = next((t for t in trials if t.backend == "sequential" and t.usable), None)
         for contender in self.contenders:
-            name = contender.name
-            curve = [t for t in self.report.trials if t.backend == name and t.status == "ok"]
+            curve = [t for t in trials if t.backend == contender.name and t.usable]
             if not contender.scales or not curve:
                 continue
-            points = [(t.workers, v) for t in curve for v in t.throughput_values]
-            spreads = [t.throughput_spread or 0.0 for t in curve]
-            self.report.fits[name] = fit_usl(points, noise=statistics.median(spreads))
+            if baseline is not None and all(t.workers > 1 for t in curve):
+                curve = [baseline, *curve]
+            points = [(t.workers, v) for t in curve for v in t.goodput_values]
+            spreads = [t.goodput_spread or 0.0 for t in curve]
+            self.report.fits[contender.name] = fit_usl(points, statistics.median(spreads))
 
 
 def select_backends(
@@ -221,5 +287,12 @@ def select_backends(
     contenders = []
     for name in dict.fromkeys(requested):
         backend = registered[name].item
-        contenders.append(Contender(name, backend.scales, getattr(backend, "sync_via", None)))
+        contenders.append(
+            Contender(
+                name,
+                backend.scales,
+                getattr(backend, "sync_via", None),
+                cheap=bool(getattr(backend, "cheap_workers", False)),
+            )
+        )
     return contenders

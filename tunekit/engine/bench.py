@@ -8,6 +8,7 @@ Tests give the strategies a fake bench instead, with no processes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +19,19 @@ from tunekit.isolation.protocol import TrialRequest
 from tunekit.isolation.spawn import ChildOutcome, run_in_child
 from tunekit.models import MEMORY_LIMIT_REASON, Recommendation, Trial
 from tunekit.plan import TrialPlan
-from tunekit.plan.sizing import UNSTABLE_SPREAD, predicted_throughput, tasks_for
+from tunekit.plan.sizing import (
+    UNSTABLE_SPREAD,
+    TrialShape,
+    predicted_throughput,
+    trial_shape,
+)
 from tunekit.plan.sweep import Contender
 from tunekit.target import TargetSpec
+
+#: A trial of long calls takes at most this share of the budget left, with fewer windows if
+#: need be: half, so that another model can still be measured after it (each of its windows is
+#: a whole call time per worker, and the prediction it is sized from may be off by 2x).
+LONG_TRIAL_SHARE = 0.5
 
 
 @dataclass
@@ -38,20 +49,52 @@ class TrialBench:
     advise: Callable[[Sequence[Trial]], Recommendation]
     trials: list[Trial] = field(default_factory=list)
     progress: ProgressCallback | None = None
+    #: Why a measured trial cannot be ranked (``advice.sanity``), or None; such a trial is
+    #: measured once more before it is flagged.
+    check: Callable[[Trial, Sequence[Trial]], str | None] | None = None
 
     def measure(
         self, plan: TrialPlan, batch_s: float, throughput: float | None = None, grid: bool = False
     ) -> Trial:
         """One trial, sized from ``throughput`` or what earlier trials measured (see
         ``predicted_throughput``). In the grid, only from the backend's own smaller pools,
-        assuming no gain: a gain then shortens the batches instead of overrunning the grid."""
+        assuming no gain: a gain then shortens the batches instead of overrunning the grid.
+
+        A trial whose numbers cannot be (``suspect``, or ``check``) is measured once more: the
+        second run replaces it when it is sound, else the trial is kept, flagged, not ranked.
+        """
+        trial = self._measure_once(plan, batch_s, throughput, grid)
+        why = self._why_suspect(trial)
+        if why is None:
+            return trial
+        again = self._measure_once(plan, batch_s, trial.throughput, grid)
+        if again.status == "ok" and self._why_suspect(again) is None:
+            again.reruns = trial.reruns + 1
+            return again
+        trial.suspect, trial.reruns = why, trial.reruns + 1
+        return trial
+
+    def _why_suspect(self, trial: Trial) -> str | None:
+        if trial.status != "ok":
+            return None
+        if trial.suspect is not None:
+            return trial.suspect
+        return self.check(trial, self.trials) if self.check is not None else None
+
+    def _measure_once(
+        self, plan: TrialPlan, batch_s: float, throughput: float | None, grid: bool
+    ) -> Trial:
         if throughput is None:
             throughput = self._predicted(plan, grid)
         budget = self.budget
         left = budget.left()
         batch_s = budget.fitting(batch_s)
-        tasks = tasks_for(throughput, plan.workers, batch_s)
-        planned = budget.overhead_s + budget.batches * tasks / throughput
+        shape = trial_shape(throughput, plan.workers, batch_s, budget.repeats)
+        planned = self.planned_s(plan, shape, throughput)
+        while planned > left * LONG_TRIAL_SHARE and shape.long and shape.repeats > 1:
+            # windows of one wave each: fewer of them still measure, at the cost of a spread
+            shape = dataclasses.replace(shape, repeats=shape.repeats - 1)
+            planned = self.planned_s(plan, shape, throughput)
         if planned > left:
             return skipped(
                 plan,
@@ -64,14 +107,33 @@ class TrialBench:
             target=self.spec,
             backend=plan.backend,
             workers=plan.workers,
-            tasks=tasks,
-            repeats=budget.repeats,
+            tasks=shape.tasks,
+            repeats=shape.repeats,
             batch_s=batch_s,  # the worker re-sizes its batches if the guess was far off
+            warmup=shape.warmup,
+            lead_waves=shape.lead_waves,
+            checked=True,
         )
         outcome = run_in_child(request, budget.trial_timeout(planned), self.memory_limit)
-        trial = trial_from_outcome(plan, tasks, outcome)
-        trial.unstable = (trial.throughput_spread or 0.0) > UNSTABLE_SPREAD
+        trial = trial_from_outcome(plan, shape.tasks, outcome)
+        trial.unstable = (trial.goodput_spread or 0.0) > UNSTABLE_SPREAD
         return trial
+
+    def planned_s(self, plan: TrialPlan, shape: TrialShape, throughput: float) -> float:
+        """Seconds a trial should take: the child's fixed cost, the pool's start-up (from this
+        backend's earlier trials, per worker), and its calls at ``throughput``."""
+        return (
+            self.budget.overhead_s + self.startup_s(plan) + shape.seconds(plan.workers, throughput)
+        )
+
+    def startup_s(self, plan: TrialPlan) -> float:
+        """The start-up a pool of ``plan.workers`` of this backend should take: its largest
+        earlier pool's, scaled by the number of workers (a process pool forks each)."""
+        earlier = [t for t in self.trials if t.backend == plan.backend and t.startup_s is not None]
+        if not earlier:
+            return 0.0
+        largest = max(earlier, key=lambda t: t.workers)
+        return (largest.startup_s or 0.0) * plan.workers / largest.workers
 
     def _predicted(self, plan: TrialPlan, grid: bool) -> float:
         if grid:

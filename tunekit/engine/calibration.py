@@ -12,7 +12,7 @@ from tunekit.engine.budget import BUDGET_MARGIN_S
 from tunekit.errors import TargetError
 from tunekit.isolation.protocol import Inspection, InspectRequest
 from tunekit.isolation.spawn import run_in_child
-from tunekit.models import Machine, Workload
+from tunekit.models import Machine, Trial, Workload
 from tunekit.target import TargetSpec
 
 #: Sequential time spent timing the target before the sweep (like timeit's autorange).
@@ -30,7 +30,36 @@ class Calibration:
     @property
     def always_fails(self) -> bool:
         """The warm-up call failed, and so did every timed one."""
-        return self.inspection.errors > self.inspection.calls
+        found = self.inspection
+        return found.errors > found.calls or (found.warmup_only and found.errors == 1)
+
+    def baseline(self) -> Trial:
+        """The calibration's timed calls as the sequential baseline: a sequential run of its
+        own, after a warm-up call, in a child of its own, as a sequential trial is; used when
+        calls are so long that a trial of their own would cost several calls more."""
+        found = self.inspection
+        wall = found.task_wall_s * found.calls
+        rate = found.calls / wall if wall else 0.0
+        good = (found.calls - found.timed_errors) / wall if wall else 0.0
+        return Trial(
+            backend="sequential",
+            workers=1,
+            status="ok",
+            tasks=found.calls,
+            repeats=1,
+            throughput=rate,
+            throughput_spread=0.0,
+            throughput_values=[rate],
+            goodput=good,
+            goodput_spread=0.0,
+            goodput_values=[good],
+            error_rate=found.timed_errors / found.calls if found.calls else 0.0,
+            errors=found.timed_errors,
+            first_error=found.first_error if found.timed_errors else None,
+            latency_s=found.latency_s,
+            cpu_s=found.task_cpu_s * found.calls,
+            wall_s=wall,
+        )
 
     def workload(self) -> Workload:
         """What one call costs, as the report records it."""
@@ -55,21 +84,28 @@ def calibrate(
     child gave no answer (too slow for the ``left_s`` of budget, over memory, crashed).
     """
     timeout = max(left_s, 1.0) + BUDGET_MARGIN_S
-    request = InspectRequest(target=spec, calibrate_s=CALIBRATION_S, backends=tuple(backends))
+    request = InspectRequest(
+        target=spec, calibrate_s=CALIBRATION_S, backends=tuple(backends), deadline_s=left_s
+    )
     outcome = run_in_child(request, timeout, memory_limit)
     if outcome.error is not None:
         raise outcome.error.exception()
     if outcome.status == "timeout":
         raise TargetError(
             f"importing {spec.target!r} and calling it once took longer than the "
-            f"{timeout:.0f} s budget; give a larger --budget"
+            f"{timeout:.0f} s budget; an analysis needs the time of four calls at the least (the "
+            "calibration's, and a trial of one concurrent model, three calls long): give a "
+            "--budget of four times a call or more"
         )
     if outcome.status == "memory":
         raise TargetError(f"importing or calling {spec.target!r} was {outcome.reason}")
     if outcome.status != "ok" or not isinstance(outcome.reply, Inspection):
         raise TargetError(f"importing or calling {spec.target!r} crashed: {outcome.reason}")
     found = outcome.reply
-    overhead = max(outcome.elapsed_s - found.calls * found.task_wall_s, 0.0)
+    # the child's fixed cost: what it took besides the calls and the backends' checks
+    timed = 0.0 if found.warmup_only else found.calls * found.task_wall_s
+    spent = found.first_call_s + timed + found.checks_s
+    overhead = max(outcome.elapsed_s - spent, 0.0)
     return Calibration(found, overhead)
 
 

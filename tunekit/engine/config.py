@@ -29,7 +29,9 @@ class AnalysisConfig:
     kwargs: dict[str, Any] = field(default_factory=dict)
     inputs: str | None = None
     backends: Sequence[str] | None = None
-    max_workers: int = 16
+    #: The largest pool tried, a hard cap; None: pools grow while they pay, as far as the
+    #: machine allows (``plan.limits``).
+    max_workers: int | None = None
     budget: float = 30.0
     repeats: int = DEFAULT_REPEATS
     #: Resident memory a trial's processes may use together; None: 90% of what is available.
@@ -51,7 +53,7 @@ class AnalysisConfig:
                 raise InputError("give per-task arguments with either --args or --inputs")
         if not math.isfinite(self.budget) or self.budget <= 0:
             raise InputError(f"budget must be positive, not {self.budget}")
-        if self.max_workers < 1:
+        if self.max_workers is not None and self.max_workers < 1:
             raise InputError(f"max_workers must be at least 1, not {self.max_workers}")
         if self.memory_limit is not None and self.memory_limit <= 0:
             raise InputError(f"memory_limit must be positive, not {self.memory_limit}")

@@ -6,13 +6,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import platform
+import resource
 import sys
+from pathlib import Path
 
 import psutil
 
 from tunekit.isolation.protocol import Capacity, CapacityRequest
 from tunekit.isolation.spawn import run_in_child
 from tunekit.models import Machine
+from tunekit.plan.limits import MachineLimits
 
 #: Seconds the spinning processes of the capacity check run, before and after the sweep.
 CAPACITY_BEFORE_S = 0.25
@@ -37,6 +40,52 @@ def describe_machine() -> Machine:
         start_method=method or multiprocessing.get_all_start_methods()[0],
         load_average=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     )
+
+
+def read_limits(memory_limit: int) -> MachineLimits:
+    """What the operating system lets this analysis's pools have: the threads and processes this
+    user may still start (``RLIMIT_NPROC``, the kernel's ``threads-max``, the cgroup's
+    ``pids.max``, less what runs now) and the file descriptors this process may still open."""
+    threads = [_soft_limit("RLIMIT_NPROC"), _read_int("/proc/sys/kernel/threads-max")]
+    threads.append(_read_int("/sys/fs/cgroup/pids.max"))
+    known = [t for t in threads if t is not None]
+    running = _threads_running()
+    nofile = _soft_limit("RLIMIT_NOFILE")
+    fds = Path("/proc/self/fd")
+    open_now = len(list(fds.iterdir())) if fds.is_dir() else 0
+    return MachineLimits(
+        threads=max(1, min(known) - running) if known else None,
+        file_descriptors=max(1, nofile - open_now) if nofile is not None else None,
+        memory_bytes=memory_limit,
+    )
+
+
+def _soft_limit(name: str) -> int | None:
+    """A resource's soft limit, or None when unlimited or unknown (not on this platform)."""
+    which = getattr(resource, name, None)
+    if which is None:
+        return None
+    soft, _ = resource.getrlimit(which)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        return int(Path(path).read_text().strip())
+    except (OSError, ValueError):  # missing, or "max"
+        return None
+
+
+def _threads_running() -> int:
+    """Threads of this user's processes now, as far as they can be read."""
+    me = os.getuid() if hasattr(os, "getuid") else None
+    total = 0
+    for process in psutil.process_iter(["uids", "num_threads"]):
+        info = process.info
+        uids = info.get("uids")
+        if me is None or (uids is not None and uids.real == me):
+            total += info.get("num_threads") or 0
+    return total
 
 
 def default_memory_limit() -> int:

@@ -1,5 +1,6 @@
 """The probes stage: each probe (nature, profilers, locks) in a child of its own, within its
-share of the budget; what it finds goes into the report's sections."""
+share of the budget (``plan.budget.plan_probes``); what it finds goes into the report's
+sections. A probe whose shortest run does not fit is skipped with the reason."""
 
 from __future__ import annotations
 
@@ -15,71 +16,67 @@ from tunekit.errors import TunekitError
 from tunekit.isolation.protocol import ProbeRequest, ProbeResult
 from tunekit.isolation.spawn import ChildOutcome, run_in_child
 from tunekit.models import ProbeRun, Report
+from tunekit.plan.budget import DEFAULT_MIN_CALLS, plan_probes
 from tunekit.plugins import PluginManager, collect_probes
 from tunekit.target import TargetSpec
 
-#: Share of the budget the probes may use together, and the most seconds of calls each aims for
-#: (half a second is 500 pyinstrument samples at its 1 ms interval, and thousands of lock
-#: acquisitions for the lock probe).
-PROBE_SHARE = 0.1
-PROBE_TIME_S = 0.5
-#: A probe may run this many times its planned calls, plus this many calls' time and seconds,
-#: before it is stopped (profilers slow the calls down, and write their files afterwards).
-PROBE_TIMEOUT_FACTOR = 5
-PROBE_TIMEOUT_CALLS = 10
-PROBE_TIMEOUT_S = 5.0
-#: Below this many seconds left a probe is skipped.
-PROBE_MIN_S = 1.0
 #: The report sections a probe's data may fill in.
 SECTIONS = ("workload", "machine", "profiles")
 
 
-def selected_probes(plugins: PluginManager, names: Sequence[str] | None) -> list[str]:
-    """The probes to run: ``names`` (checked), or every installed one when None."""
+def selected_probes(plugins: PluginManager, names: Sequence[str] | None) -> list[tuple[str, float]]:
+    """The probes to run, with the calls' worth of time each needs at the least
+    (``Probe.min_calls``): ``names`` (checked), or every installed one when None."""
     probes = collect_probes(plugins)
     if names is None:
-        return list(probes)
+        names = list(probes)
     unknown = [name for name in names if name not in probes]
     if unknown:
         raise TunekitError(f"unknown probe {unknown[0]!r}; known: {', '.join(probes)}")
-    return list(names)
+    return [
+        (name, float(getattr(probes[name].item, "min_calls", DEFAULT_MIN_CALLS))) for name in names
+    ]
 
 
 def run_probes(
     report: Report,
-    names: Sequence[str],
+    probes: Sequence[tuple[str, float]],
     spec: TargetSpec,
     budget: Budget,
     task_wall_s: float,
     memory_limit: int,
     profile_dir: str | None,
     progress: ProgressCallback | None = None,
+    reserve_s: float = 0.0,
 ) -> None:
-    """Run every probe in ``names`` in a process of its own, within ``PROBE_SHARE`` of the
-    budget; each leaves a ``ProbeRun`` in the report and fills in the sections it measured."""
-    if not names:
+    """Run each of ``probes`` ((name, min_calls)) in a process of its own, within its part of
+    the budget; each leaves a ``ProbeRun`` in the report and fills in the sections it measured.
+    ``reserve_s`` is what the trials need at the least: a probe never runs into it."""
+    if not probes:
         return
     folder = make_profile_dir(report, profile_dir)
-    time_s = min(PROBE_TIME_S, budget.seconds * PROBE_SHARE / len(names) / 2)
-    for name in names:
+    plans = plan_probes(
+        probes, budget_s=budget.seconds, call_s=task_wall_s, overhead_s=budget.overhead_s
+    )
+    for plan in plans:
+        if plan.skipped is not None:
+            report.probes.append(ProbeRun(plan.name, "skipped", plan.skipped))
+            continue
+        spare = budget.left() - reserve_s
+        if plan.planned_s > spare:
+            report.probes.append(ProbeRun(plan.name, "skipped", "out of budget"))
+            continue
         if progress is not None:
-            progress(f"probe: {name}", None, budget.left())
+            progress(f"probe: {plan.name}", None, budget.left())
         request = ProbeRequest(
-            probe=name,
+            probe=plan.name,
             target=spec,
             profile_dir=str(folder),
-            time_s=time_s,
+            time_s=plan.time_s,
             task_wall_s=task_wall_s,
         )
-        timeout = min(
-            PROBE_TIMEOUT_FACTOR * time_s + PROBE_TIMEOUT_CALLS * task_wall_s + PROBE_TIMEOUT_S,
-            budget.left(),
-        )
-        if timeout <= PROBE_MIN_S:
-            report.probes.append(ProbeRun(name, "skipped", "out of budget"))
-            continue
-        outcome = run_in_child(request, timeout, memory_limit)
-        report.probes.append(probe_run(report, name, outcome))
+        outcome = run_in_child(request, plan.timeout_s(spare), memory_limit)
+        report.probes.append(probe_run(report, plan.name, outcome))
 
 
 def probe_run(report: Report, name: str, outcome: ChildOutcome) -> ProbeRun:

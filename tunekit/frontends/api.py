@@ -43,7 +43,7 @@ def analyze(
     inputs: str | Callable[[], Iterable[Any]] | Iterable[Any] | None = None,
     budget: float = 30.0,
     backends: Sequence[str] | None = None,
-    max_workers: int = 16,
+    max_workers: int | None = None,
     repeats: int | None = None,
     progress: ProgressCallback | None = None,
     plugins: PluginManager | None = None,

@@ -46,7 +46,9 @@ class Probe(Protocol):
         """Measure and return JSON-compatible data."""
 
 
-# A probe may also define ``prepare(self) -> None``: called in its process before the target
+# A probe may also define ``min_calls`` (float, default 3): how many call times its shortest run
+# takes; the analysis skips it, with the reason, when that does not fit its share of the budget
+# (``plan.budget``). And ``prepare(self) -> None``: called in its process before the target
 # is imported (the lock probe replaces ``threading.Lock`` there, since ``_thread.lock`` cannot
 # be subclassed and locks made at import time must be seen).
 

@@ -39,6 +39,8 @@ class NatureProbe:
 
     name = "nature"
     description = "CPU share, 2-thread parallelism, await overlap, per-backend dispatch cost"
+    #: Its shortest run, in call times: a warm-up, two sequential calls, two on two threads.
+    min_calls = 4
 
     def supports(self, target: Target) -> str | None:
         """Every target can be measured."""
@@ -46,7 +48,7 @@ class NatureProbe:
 
     def run(self, target: Target, context: ProbeContext) -> dict[str, Any]:
         """Measure; the results go to ``workload``."""
-        n = max(4, calls_for(context, 0.3))
+        n = max(2, calls_for(context, 0.3))
         calls = [target.calls[i % len(target.calls)] for i in range(n)]
         caller = blocking_caller(target)
         caller(calls[0])  # warm-up

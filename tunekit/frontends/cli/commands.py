@@ -69,9 +69,9 @@ def cli(debug: bool) -> None:
 @click.option(
     "--max-workers",
     type=click.IntRange(min=1),
-    default=16,
-    show_default=True,
-    help="Largest pool size tried.",
+    default=None,
+    help="Largest pool size tried, a hard cap. Default: pools grow while they pay, as far as "
+    "the machine allows (threads, file descriptors, memory) and the budget.",
 )
 @click.option(
     "--budget",
@@ -134,7 +134,7 @@ def analyze(
     kwargs: dict[str, Any] | None,
     inputs: str | None,
     backends: tuple[str, ...],
-    max_workers: int,
+    max_workers: int | None,
     budget: float,
     memory_limit: int | None,
     sweep: str,

@@ -52,7 +52,7 @@ def profile(
     sample: int = 10,
     budget: float = 10.0,
     backends: Sequence[str] | None = None,
-    max_workers: int = 16,
+    max_workers: int | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
@@ -64,7 +64,7 @@ def profile(
     sample: int = 10,
     budget: float = 10.0,
     backends: Sequence[str] | None = None,
-    max_workers: int = 16,
+    max_workers: int | None = None,
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Record calls of a sync or async function or method; usable bare or with arguments.
 

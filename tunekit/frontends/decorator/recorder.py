@@ -97,7 +97,7 @@ class AnalyzeOptions:
 
     budget: float
     backends: Sequence[str] | None
-    max_workers: int
+    max_workers: int | None
 
 
 class Recorder:
