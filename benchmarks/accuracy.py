@@ -56,7 +56,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import workloads  # benchmarks/ is on sys.path when this script runs
+import service  # benchmarks/ is on sys.path when this script runs
+import workloads
 
 from tunekit.engine import AnalysisConfig, run_analysis
 from tunekit.engine.machine import BUSY_BELOW
@@ -182,7 +183,7 @@ def running_service(limit: int, delay_s: float) -> Iterator[int]:
     context = multiprocessing.get_context("spawn")  # a clean interpreter, nothing inherited
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
-        target=workloads.serve, args=(sender, limit, delay_s), name="loopback-service"
+        target=service.serve, args=(sender, limit, delay_s), name="loopback-service"
     )
     process.start()
     sender.close()
