@@ -37,15 +37,18 @@ judges the engine and not a service's state; starting them costs about a second.
                                   [--grid-rounds 2] [--backends ...] [--probe NAME ...]
                                   [--json PATH] [--reports DIR]
 
-Time, on a 2-core machine, from the grid sizes: the grids hold 152 configurations of short
+Time, on a 2-core machine, from the grid sizes: the grids hold 153 configurations of short
 calls (about 1.2 s a trial: start-up, warm-up, 3 x 0.3 s windows; more for pools of 32-64
 processes), 380 s for 2 rounds; the calls of seconds cost 7 calls a trial at or below the
 service's width (a warm-up wave, 2 lead-in waves, 3 windows, a wave of wind-down), 21 s a
 round for ``cpu_long``, 42 s for ``blocking_long``, 70 s for ``async_long``: 266 s for 2 rounds.
 The 19 adaptive analyses take at most 19 x 33 s = 627 s, the side-by-side measurements at most
 260 s (about 10 s for a short call, 14-56 s for the long ones), calibrations 10 s: at most
-about 26 minutes a run, 77 minutes for the default 3 runs. ``--quick`` (10 s budgets, pools up
-to 4, 0.1 s windows) takes about 35 s a workload and run. The total wall time is printed.
+about 26 minutes a run, 77 minutes for the default 3 runs. Smoke runs on the shared machine
+(0.4-1.2 free cores) took what was planned for the waits (blocking_long's grid: 64 s for 4 of
+its 5 configurations) and up to twice that for computing calls (cpu_long's: 85 s, 46 s
+planned). ``--quick`` (10 s budgets, pools up to 4, 0.1 s windows) takes about 30-50 s a
+workload and run, 75-105 s for the calls of seconds. The total wall time is printed.
 ``--reports DIR`` keeps every analysis's report and every grid (``WORKLOAD.adaptive.run1.json``,
 ``WORKLOAD.grid.run1.json``).
 """

@@ -25,7 +25,7 @@ from workloads import BUSY, OK, SERVICES, Service
 START_TIMEOUT_S = 30.0
 #: Seconds a terminated service gets to exit before it is killed.
 STOP_TIMEOUT_S = 5.0
-#: Connections the listening socket queues: more than any pool the grids measure (128).
+#: Connections the listening socket queues: more than any pool the grids measure (256).
 BACKLOG = 1024
 
 
