@@ -74,8 +74,9 @@ from service import running_services
 from suite import BUILT_IN, Settings, plan_for
 from tables import print_run, print_worst
 
+from tunekit.engine.machine import describe_machine
 from tunekit.errors import Terminated, TunekitError
-from tunekit.models import Report
+from tunekit.models import Machine, Report
 from tunekit.plugins import collect_backends, get_plugin_manager
 
 WORKLOADS_FILE = Path(workloads.__file__).resolve()
@@ -175,8 +176,7 @@ def run_suite(
     return first
 
 
-def header(report: Report, settings: Settings, chosen: Sequence[str], runs: int) -> str:
-    machine = report.machine
+def header(machine: Machine, settings: Settings, chosen: Sequence[str], runs: int) -> str:
     lines = [
         f"tunekit accuracy: {machine.cpus} CPUs, Python {machine.python}, {machine.platform}",
         f"{runs} run(s); adaptive: budget {settings.budget_s:g} s, backends "
@@ -201,7 +201,7 @@ def header(report: Report, settings: Settings, chosen: Sequence[str], runs: int)
 
 def document(
     settings: Settings,
-    report: Report,
+    machine: Machine,
     chosen: Sequence[str],
     by_run: Sequence[Sequence[Row]],
     passed: bool,
@@ -210,7 +210,7 @@ def document(
     """Everything printed, as JSON."""
     return {
         "settings": dataclasses.asdict(settings),
-        "machine": dataclasses.asdict(report.machine),
+        "machine": dataclasses.asdict(machine),
         "grids": {w: plan_covers(settings, plan_for(w)) for w in chosen},
         "runs": [[row.to_dict() for row in rows] for rows in by_run],
         "worst": [j.to_dict() for j in judge([row for rows in by_run for row in rows])],
@@ -323,13 +323,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if rows:
                 print_run(rows)
         return 143 if isinstance(exc, Terminated) else 130
-    except (RuntimeError, TunekitError) as exc:  # a service did not start, a bad target
+    except (RuntimeError, TunekitError) as exc:  # a service did not start
         print(f"accuracy: error: {exc}", file=sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert first is not None
-    print(header(first, settings, chosen, runs))
+    machine = first.machine if first is not None else describe_machine()
+    print(header(machine, settings, chosen, runs))
     for number, rows in enumerate(by_run, start=1):
         print(f"\nrun {number}/{runs}")
         print_run(rows)
@@ -338,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall_s = perf_counter() - started
     print(f"total wall time: {wall_s / 60:.1f} min ({wall_s:.0f} s)")
     if options.json is not None:
-        data = document(settings, first, chosen, by_run, passed, wall_s)
+        data = document(settings, machine, chosen, by_run, passed, wall_s)
         options.json.write_text(json.dumps(data, indent=2) + "\n")
     return 0
 

@@ -21,7 +21,7 @@ from scoring import CLEAN_SHARE, MAX_ERROR_RATE, Row, chosen_trial, sanity_probl
 from suite import Plan, Settings
 
 from tunekit.engine import AnalysisConfig, run_analysis
-from tunekit.errors import Terminated
+from tunekit.errors import Terminated, TunekitError
 from tunekit.models import Report
 from tunekit.target import TargetSpec
 
@@ -38,30 +38,42 @@ def compare(
     run: int,
     adaptive_first: bool,
     label: str,
-) -> tuple[Row, Report]:
-    """Measure ``workload`` both ways in the order given; its row, and the adaptive report."""
+) -> tuple[Row, Report | None]:
+    """Measure ``workload`` both ways in the order given; its row, and the adaptive report
+    (None if the analysis raised: that costs this row, not the run)."""
 
     def say(text: str) -> None:
         print(f"{label}: {text}", file=sys.stderr)
 
     adaptive: Report | None = None
+    failure: str | None = None
     grid: Grid | None = None
     for step in ("adaptive", "grid") if adaptive_first else ("grid", "adaptive"):
         if step == "adaptive":
             cap = settings.adaptive_max_workers(plan)
             said = "the default max-workers" if cap is None else f"max-workers {cap}"
             say(f"adaptive (budget {settings.budget_s:g} s, {said})")
-            adaptive = analyze(target, settings, cap)
+            try:
+                adaptive = analyze(target, settings, cap)
+            except TunekitError as exc:  # the target cannot be analyzed (it fails to import)
+                failure = f"{type(exc).__name__}: {exc}"
         else:
             grid = measure_grid(
                 TargetSpec(target), settings.grid(plan), settings.rounds, settings.window_s, say
             )
-    assert adaptive is not None and grid is not None
+    assert grid is not None
     if settings.reports is not None:
         folder = Path(settings.reports)
-        folder.joinpath(f"{workload}.adaptive.run{run}.json").write_text(adaptive.to_json())
         folder.joinpath(f"{workload}.grid.run{run}.json").write_text(grid_json(grid))
-    row = score(workload, run, adaptive, grid, target, plan, settings, say)
+        if adaptive is not None:
+            folder.joinpath(f"{workload}.adaptive.run{run}.json").write_text(adaptive.to_json())
+    if adaptive is None:
+        best = grid.best
+        row = Row(workload, run, grid_best=best.key if best else None, knee=grid.knee)
+        row.adaptive_failure, row.grid_failure = failure, grid.failure
+        row.grid_s, row.budget_s = grid.elapsed_s, settings.budget_s
+    else:
+        row = score(workload, run, adaptive, grid, target, plan, settings, say)
     row.adaptive_first = adaptive_first
     row.grid_covers = plan_covers(settings, plan)
     return row, adaptive

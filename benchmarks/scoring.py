@@ -79,6 +79,8 @@ class Row:
     #: What the reference could not measure: failed configurations, refusing backends.
     grid_failed: list[str] = field(default_factory=list)
     grid_failure: str | None = None
+    #: Why the adaptive analysis gave no report (it raised), or None.
+    adaptive_failure: str | None = None
     adaptive_skipped: list[str] = field(default_factory=list)
     #: CPU/wall above the workers or the CPUs, or a core-bound speed-up above the free cores.
     sanity: list[str] = field(default_factory=list)
@@ -100,7 +102,9 @@ class Row:
             if self.lock_workload
             else (ratio is not None and ratio >= MIN_GOODPUT_RATIO),
             "errors": not (erring and self.clean_alternative is not None),
-            "budget": self.adaptive_s <= MAX_OVER_BUDGET * self.budget_s,
+            "budget": None
+            if self.adaptive_failure
+            else self.adaptive_s <= MAX_OVER_BUDGET * self.budget_s,
             "sanity": not self.sanity,
         }
 

@@ -111,6 +111,8 @@ def print_run(rows: Sequence[Row]) -> None:
 def notes(row: Row) -> list[str]:
     """What the table cannot show of one row."""
     said = []
+    if row.adaptive_failure:
+        said.append(f"the adaptive analysis failed: {row.adaptive_failure}")
     if row.grid_failure:
         said.append(f"the grid measured nothing: {row.grid_failure}")
     said += [f"grid: {failed}" for failed in row.grid_failed]
