@@ -60,9 +60,12 @@ def test_fractions_behind_the_label_are_reported() -> None:
 
 
 def test_peak_memory_of_a_200_mb_task_is_within_20_percent() -> None:
-    report = analyze("allocate_200mb", ["memray"], budget=12)  # 8 calls of 0.2 s fit 12 s
+    # memray's shortest run is 8 call times and probes get a fifth of the budget: 30 s holds
+    # 8 calls of the 0.2-0.5 s this allocation takes on an idle-to-loaded machine; the analysis
+    # runs one backend, so it stops long before the budget
+    report = analyze("allocate_200mb", ["memray"], budget=30)
     peak = report.workload.peak_memory_bytes
-    assert peak is not None
+    assert peak is not None, report.probes
     assert abs(peak - 200 * 2**20) / (200 * 2**20) < 0.2
     assert report.profiles.top_allocations[0]["function"] == "allocate_200mb"
     assert report.profiles.memory_html is not None
