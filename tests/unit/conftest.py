@@ -19,6 +19,9 @@ def _refuse(*args: Any, **kwargs: Any) -> NoReturn:
 @pytest.fixture(scope="module", autouse=True)
 def no_child_processes() -> Iterator[None]:
     """GIVEN any unit test, or a fixture of its module THEN it cannot fork, spawn or exec."""
+    # On a machine where matplotlib has never run, importing it builds its font cache by
+    # running ``fc-list``: the library's start-up, not the test's, so it happens before the ban.
+    import matplotlib.font_manager  # noqa: F401
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(subprocess, "Popen", _refuse)
         patch.setattr(os, "fork", _refuse)
