@@ -10,9 +10,12 @@ here (``models``, ``target``, ``calls``, ``hookspecs``, ...).
 
 from __future__ import annotations
 
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 
-__version__ = version("tunekit")  # one source: pyproject.toml
+try:
+    __version__ = version("tunekit")  # one source: pyproject.toml
+except PackageNotFoundError:  # the source tree on sys.path, not installed (PYTHONPATH=...)
+    __version__ = "0+unknown"
 
 # Light imports only: the decorator is imported by user code at start-up.
 from tunekit import models
