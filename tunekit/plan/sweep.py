@@ -24,32 +24,15 @@ measured once, at the leader's knee, and grows only if it beats the leader there
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tunekit.advice.rules import (
-    KNEE_THRESHOLD,
-    errors_rise,
-    goodput,
-    knee_of,
-    model_cost,
-    model_family,
-)
+from tunekit.advice.rules import KNEE_THRESHOLD, goodput, knee_of, model_cost, model_family
 from tunekit.models import Trial
-from tunekit.plan.growth import may_cross, predicted_gain
 from tunekit.plan.limits import Limit
 from tunekit.plan.sizing import TrialPlan, noise_of
+from tunekit.plan.steps import gains, grow, judge, step_factor, usable
 from tunekit.plan.stops import Stop
-
-#: A doubling that delivered at least this share of the ideal 2x lets cheap workers grow by 4x
-#: at the next step. Under Amdahl's law, a doubling from N at 90% efficiency means a serial
-#: share of at most 0.1 / (0.8 N + 0.1), so the doubling after it still gains over 60%: the size
-#: skipped would not have been the knee. A capacity cliff inside the step (a service that serves
-#: so many at once) is not Amdahl-shaped; the knee refinement measures the pool between.
-NEAR_PERFECT = 0.9
-#: Pools of cheap workers grow by this factor at a step while doublings are near-perfect.
-LARGE_STEP = 4
 
 
 @dataclass(frozen=True)
@@ -123,8 +106,8 @@ class AdaptiveSweep:
             if last.status == "ok":
                 continue
             if last.status == "skipped" and (last.reason or "").startswith("out of budget"):
-                previous = _ok(curve)
-                gaining = len(previous) >= 2 and _gains(previous[-2], previous[-1])
+                previous = usable(curve)
+                gaining = len(previous) >= 2 and gains(previous[-2], previous[-1])
                 self.stops[name] = Stop(
                     "out of budget",
                     previous[-1].key if previous else None,
@@ -157,8 +140,8 @@ class AdaptiveSweep:
         for name in self._screened():
             if not self._active(name) or len(curves[name]) != 1 or baseline is None:
                 continue
-            first = _ok(curves[name])
-            if first and size > 1 and not _gains(baseline, first[0]):
+            first = usable(curves[name])
+            if first and size > 1 and not gains(baseline, first[0]):
                 noise = noise_of(baseline, first[0])
                 self.stops[name] = Stop("no scaling", first[0].key, baseline.key, noise=noise)
         return None
@@ -175,7 +158,7 @@ class AdaptiveSweep:
     def _challenge(self, curves: dict[str, list[Trial]]) -> TrialPlan | None:
         leader = self._leading_trial(curves)
         knee = leader.workers if leader is not None else self.first_size(_flat(curves))
-        leader_curve = _ok(curves[self.leader]) if self.leader is not None else []
+        leader_curve = usable(curves[self.leader]) if self.leader is not None else []
         waiting = [
             name
             for name, contender in self.contenders.items()
@@ -190,7 +173,7 @@ class AdaptiveSweep:
             )
         )
         for name in waiting:
-            ok = _ok(curves[name])
+            ok = usable(curves[name])
             at_knee = next((t for t in ok if t.workers == knee), None)
             largest = max((t.workers for t in ok), default=0)
             if at_knee is None and largest < knee:
@@ -198,7 +181,15 @@ class AdaptiveSweep:
                 if limit is None or knee <= limit.workers:
                     return TrialPlan(name, knee)
             if at_knee is not None and leader is not None and largest == knee:
-                verdict = self._judge(name, ok, at_knee, leader, leader_curve)
+                verdict = judge(
+                    name,
+                    ok,
+                    at_knee,
+                    leader,
+                    leader_curve,
+                    leader_name=self.leader or name,
+                    follows=self.contenders[name].via if self._follows(name) else None,
+                )
                 if verdict is not None:
                     self.stops[name] = verdict
                     continue
@@ -227,7 +218,7 @@ class AdaptiveSweep:
         screened = [
             (name, max(ok, key=goodput))
             for name in self._screened()
-            if self._active(name) and (ok := _ok(curves[name]))
+            if self._active(name) and (ok := usable(curves[name]))
         ]
         if not screened:
             return None
@@ -242,37 +233,11 @@ class AdaptiveSweep:
 
     def _leading_trial(self, curves: dict[str, list[Trial]]) -> Trial | None:
         """The leader's knee (``rules.knee_of``): the pool it would be recommended at."""
-        return knee_of(_ok(curves[self.leader])) if self.leader is not None else None
-
-    def _judge(
-        self,
-        name: str,
-        curve: Sequence[Trial],
-        trial: Trial,
-        leader: Trial,
-        leader_curve: Sequence[Trial],
-    ) -> Stop | None:
-        """Why challenger ``name`` stops at the leader's knee, or None to let it grow."""
-        noise = noise_of(trial, leader)
-        ratio = goodput(trial) / goodput(leader) if goodput(leader) else 0.0
-        via = self.contenders[name].via
-        if ratio < 1 - noise and not may_cross(curve, trial, leader, leader_curve, noise):
-            return Stop("measured less", trial.key, leader.key, noise=noise)
-        if via is not None and via in self.contenders and ratio <= 1 + noise:
-            return Stop("via", trial.key, leader.key, via)
-        stalled = max(leader_curve, key=lambda t: t.workers)
-        if (
-            ratio <= 1 + noise
-            and stalled.workers > leader.workers
-            and self.leader is not None
-            and model_family(self.leader) == model_family(name)
-        ):
-            return Stop("same family", trial.key, leader.key, stalled.key)
-        return None
+        return knee_of(usable(curves[self.leader])) if self.leader is not None else None
 
     def _grow(self, name: str, curves: dict[str, list[Trial]]) -> TrialPlan | None:
         """The next pool of ``name`` while growing pays; None (and why, in ``stops``) if not."""
-        ok = _ok(curves[name])
+        ok = usable(curves[name])
         if not ok:
             return None
         last = max(ok, key=lambda t: t.workers)
@@ -280,55 +245,21 @@ class AdaptiveSweep:
         previous: Trial | None = max(below, key=lambda t: t.workers, default=None)
         if previous is None:  # the screen: compared with the baseline
             previous = self._baseline_trial(_flat(curves))
-        if previous is not None and errors_rise(previous, last):
-            self.stops[name] = Stop("errors", last.key, previous.key)
-            return None
-        if previous is not None and not _gains(previous, last):
-            self.stops[name] = Stop(
-                "stalled", last.key, previous.key, noise=noise_of(previous, last)
-            )
-            return None
-        gaining = previous is not None
-        limit = self.limit_of(name, curves[name])
-        if limit is not None and last.workers >= limit.workers:
-            other = previous.key if previous is not None else None
-            self.stops[name] = Stop("limit", last.key, other, limit.reason, gaining=gaining)
-            return None
-        size = last.workers * self._step(name, previous, last)
-        if limit is not None:
-            size = min(size, limit.workers)
-        predicted = predicted_gain(ok, size)
-        if predicted is not None and previous is not None:
-            noise = noise_of(previous, last)
-            if predicted < noise:
-                detail = f"{predicted:+.0%} at {size} workers, less than the {noise:.0%} noise"
-                self.stops[name] = Stop("fit", last.key, previous.key, detail, noise=noise)
-                return None
-        top = max(_ok(_flat(curves)), key=goodput)
-        if goodput(last) * size / last.workers < goodput(top) * KNEE_THRESHOLD:
-            # even perfect scaling at the next step would leave it behind the best so far
-            self.stops[name] = Stop("cannot win", last.key, top.key, f"{size} workers")
-            return None
-        return TrialPlan(name, size)
-
-    def _step(self, name: str, previous: Trial | None, last: Trial) -> int:
-        """Double; four times for cheap workers while a doubling is near-perfect and the pool
-        is not past the free cores for core-bound work."""
         contender = self.contenders[name]
-        if previous is None or not contender.cheap or goodput(previous) <= 0:
-            return 2
-        if self.core_limit is not None and last.workers >= self.core_limit:
-            return 2
-        ideal = last.workers / previous.workers
-        efficiency = goodput(last) / goodput(previous) / ideal
-        steps = math.log2(ideal) if ideal > 1 else 1.0
-        return LARGE_STEP if efficiency ** (1 / steps) >= NEAR_PERFECT else 2
+        step = step_factor(previous, last, cheap=contender.cheap, core_limit=self.core_limit)
+        best = max(usable(_flat(curves)), key=goodput)
+        limit = self.limit_of(name, curves[name])
+        decision = grow(name, ok, previous, limit=limit, step=step, best=best)
+        if isinstance(decision, Stop):
+            self.stops[name] = decision
+            return None
+        return decision
 
     def _baseline_trial(self, trials: Sequence[Trial]) -> Trial | None:
         """The baseline to screen against: the best trial of a backend that does not scale."""
         fixed = [
             t
-            for t in _ok(trials)
+            for t in usable(trials)
             if t.backend in self.contenders and not self.contenders[t.backend].scales
         ]
         return max(fixed, key=goodput, default=None)
@@ -342,25 +273,16 @@ def knee_gap(curve: Sequence[Trial]) -> int | None:
     knee = knee_of(curve)
     if knee is None:
         return None
-    below = [t for t in _ok(curve) if t.workers < knee.workers]
+    below = [t for t in usable(curve) if t.workers < knee.workers]
     if not below:
         return None
     lower = max(below, key=lambda t: t.workers)
     middle = (lower.workers + knee.workers) // 2
     if not lower.workers < middle < knee.workers or middle in {t.workers for t in curve}:
         return None
-    best = max(goodput(t) for t in _ok(curve))
+    best = max(goodput(t) for t in usable(curve))
     reach = goodput(lower) * middle / lower.workers
     return middle if reach >= KNEE_THRESHOLD * best else None
-
-
-def _gains(before: Trial, after: Trial) -> bool:
-    """``after`` gained more than the noise over ``before``."""
-    return goodput(after) / (goodput(before) or 1.0) - 1 > noise_of(before, after)
-
-
-def _ok(curve: Sequence[Trial]) -> list[Trial]:
-    return [t for t in curve if t.usable]
 
 
 def _flat(curves: dict[str, list[Trial]]) -> list[Trial]:

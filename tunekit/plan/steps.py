@@ -1,0 +1,115 @@
+"""One backend's next step in the adaptive sweep: grow its pool, or stop and say why.
+
+Pure functions of the curves measured so far (no timing, no I/O), used by
+``plan.sweep.AdaptiveSweep``: ``grow`` decides a growing backend's next pool size, ``judge``
+whether a challenger measured at the leader's knee stops there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from tunekit.advice.rules import KNEE_THRESHOLD, errors_rise, goodput, model_family
+from tunekit.models import Trial
+from tunekit.plan.growth import may_cross, predicted_gain
+from tunekit.plan.limits import Limit
+from tunekit.plan.sizing import TrialPlan, noise_of
+from tunekit.plan.stops import Stop
+
+#: A doubling that delivered at least this share of the ideal 2x lets cheap workers grow by 4x
+#: at the next step. Under Amdahl's law, a doubling from N at 90% efficiency means a serial
+#: share of at most 0.1 / (0.8 N + 0.1), so the doubling after it still gains over 60%: the size
+#: skipped would not have been the knee. A capacity cliff inside the step (a service that serves
+#: so many at once) is not Amdahl-shaped; the knee refinement measures the pool between.
+NEAR_PERFECT = 0.9
+#: Pools of cheap workers grow by this factor at a step while doublings are near-perfect.
+LARGE_STEP = 4
+
+
+def usable(curve: Sequence[Trial]) -> list[Trial]:
+    """The trials of ``curve`` that count (``Trial.usable``)."""
+    return [t for t in curve if t.usable]
+
+
+def gains(before: Trial, after: Trial) -> bool:
+    """``after`` gained more than the noise over ``before``."""
+    return goodput(after) / (goodput(before) or 1.0) - 1 > noise_of(before, after)
+
+
+def step_factor(previous: Trial | None, last: Trial, *, cheap: bool, core_limit: int | None) -> int:
+    """Double; four times for cheap workers while a doubling is near-perfect and the pool is
+    not past the free cores (``core_limit``) for core-bound work."""
+    if previous is None or not cheap or goodput(previous) <= 0:
+        return 2
+    if core_limit is not None and last.workers >= core_limit:
+        return 2
+    ideal = last.workers / previous.workers
+    efficiency = goodput(last) / goodput(previous) / ideal
+    steps = math.log2(ideal) if ideal > 1 else 1.0
+    return LARGE_STEP if efficiency ** (1 / steps) >= NEAR_PERFECT else 2
+
+
+def grow(
+    name: str,
+    ok: Sequence[Trial],
+    previous: Trial | None,
+    *,
+    limit: Limit | None,
+    step: int,
+    best: Trial,
+) -> TrialPlan | Stop:
+    """The next pool of ``name`` while growing pays, or why it stops.
+
+    ``ok`` is its usable curve, ``previous`` the trial its largest pool is judged against (the
+    next smaller pool, or the baseline at the screen), ``step`` the growth factor
+    (``step_factor``) and ``best`` the best trial of any backend so far."""
+    last = max(ok, key=lambda t: t.workers)
+    if previous is not None and errors_rise(previous, last):
+        return Stop("errors", last.key, previous.key)
+    if previous is not None and not gains(previous, last):
+        return Stop("stalled", last.key, previous.key, noise=noise_of(previous, last))
+    if limit is not None and last.workers >= limit.workers:
+        other = previous.key if previous is not None else None
+        return Stop("limit", last.key, other, limit.reason, gaining=previous is not None)
+    size = last.workers * step
+    if limit is not None:
+        size = min(size, limit.workers)
+    predicted = predicted_gain(ok, size)
+    if predicted is not None and previous is not None:
+        noise = noise_of(previous, last)
+        if predicted < noise:
+            detail = f"{predicted:+.0%} at {size} workers, less than the {noise:.0%} noise"
+            return Stop("fit", last.key, previous.key, detail, noise=noise)
+    if goodput(last) * size / last.workers < goodput(best) * KNEE_THRESHOLD:
+        # even perfect scaling at the next step would leave it behind the best so far
+        return Stop("cannot win", last.key, best.key, f"{size} workers")
+    return TrialPlan(name, size)
+
+
+def judge(
+    name: str,
+    curve: Sequence[Trial],
+    trial: Trial,
+    leader: Trial,
+    leader_curve: Sequence[Trial],
+    *,
+    leader_name: str,
+    follows: str | None,
+) -> Stop | None:
+    """Why challenger ``name`` stops at the leader's knee (``trial`` against ``leader``), or
+    None to let it grow. ``follows``: the measured backend whose pool runs its plain calls."""
+    noise = noise_of(trial, leader)
+    ratio = goodput(trial) / goodput(leader) if goodput(leader) else 0.0
+    if ratio < 1 - noise and not may_cross(curve, trial, leader, leader_curve, noise):
+        return Stop("measured less", trial.key, leader.key, noise=noise)
+    if follows is not None and ratio <= 1 + noise:
+        return Stop("via", trial.key, leader.key, follows)
+    stalled = max(leader_curve, key=lambda t: t.workers)
+    if (
+        ratio <= 1 + noise
+        and stalled.workers > leader.workers
+        and model_family(leader_name) == model_family(name)
+    ):
+        return Stop("same family", trial.key, leader.key, stalled.key)
+    return None
