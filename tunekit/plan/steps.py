@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from tunekit.advice.rules import KNEE_THRESHOLD, errors_rise, goodput, model_family
+from tunekit.advice.rules import KNEE_THRESHOLD, errors_rise, goodput, model_cost, model_family
 from tunekit.models import Trial
 from tunekit.plan.growth import may_cross, predicted_gain
 from tunekit.plan.limits import Limit
@@ -35,6 +35,36 @@ def usable(curve: Sequence[Trial]) -> list[Trial]:
 def gains(before: Trial, after: Trial) -> bool:
     """``after`` gained more than the noise over ``before``."""
     return goodput(after) / (goodput(before) or 1.0) - 1 > noise_of(before, after)
+
+
+def failure_stop(curve: Sequence[Trial]) -> Stop | None:
+    """Why a backend whose last trial is ``curve[-1]`` stops: it failed, did not fit the budget
+    (gaining or not), or measured something that cannot happen; None if it may go on."""
+    last = curve[-1]
+    if last.status == "ok":
+        return None if last.suspect is None else Stop("suspect", last.key, detail=last.suspect)
+    if last.status == "skipped" and (last.reason or "").startswith("out of budget"):
+        previous = usable(curve)
+        return Stop(
+            "out of budget",
+            previous[-1].key if previous else None,
+            previous[-2].key if len(previous) >= 2 else None,
+            f"{last.key} did not fit: {last.reason}",
+            gaining=len(previous) >= 2 and gains(previous[-2], previous[-1]),
+            next_size=last.workers,
+        )
+    return Stop("failed", last.key)
+
+
+def cheapest_tied(screened: Sequence[tuple[str, Trial]], is_coroutine: bool) -> str | None:
+    """Of the backends' best screened trials, the cheapest model (``model_cost``) tied with the
+    best one within the noise; None if there are none."""
+    if not screened:
+        return None
+    best = max((t for _, t in screened), key=goodput)
+    tied = [(n, t) for n, t in screened if goodput(t) >= goodput(best) * (1 - noise_of(t, best))]
+    cheapest = min(tied, key=lambda pair: (model_cost(pair[0], is_coroutine), -goodput(pair[1])))
+    return cheapest[0]
 
 
 def step_factor(previous: Trial | None, last: Trial, *, cheap: bool, core_limit: int | None) -> int:

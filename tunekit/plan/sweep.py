@@ -27,11 +27,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tunekit.advice.rules import KNEE_THRESHOLD, goodput, knee_of, model_cost, model_family
+from tunekit.advice.rules import KNEE_THRESHOLD, goodput, knee_of, model_family
 from tunekit.models import Trial
 from tunekit.plan.limits import Limit
 from tunekit.plan.sizing import TrialPlan, noise_of
-from tunekit.plan.steps import gains, grow, judge, step_factor, usable
+from tunekit.plan.steps import (
+    cheapest_tied,
+    failure_stop,
+    gains,
+    grow,
+    judge,
+    step_factor,
+    usable,
+)
 from tunekit.plan.stops import Stop
 
 
@@ -97,27 +105,8 @@ class AdaptiveSweep:
 
     def _stop_failed(self, curves: dict[str, list[Trial]]) -> None:
         for name, curve in curves.items():
-            if name in self.stops or not curve:
-                continue
-            last = curve[-1]
-            if last.status == "ok" and last.suspect is not None:
-                self.stops[name] = Stop("suspect", last.key, detail=last.suspect)
-                continue
-            if last.status == "ok":
-                continue
-            if last.status == "skipped" and (last.reason or "").startswith("out of budget"):
-                previous = usable(curve)
-                gaining = len(previous) >= 2 and gains(previous[-2], previous[-1])
-                self.stops[name] = Stop(
-                    "out of budget",
-                    previous[-1].key if previous else None,
-                    previous[-2].key if len(previous) >= 2 else None,
-                    f"{last.key} did not fit: {last.reason}",
-                    gaining=gaining,
-                    next_size=last.workers,
-                )
-            else:
-                self.stops[name] = Stop("failed", last.key)
+            if name not in self.stops and curve and (stop := failure_stop(curve)) is not None:
+                self.stops[name] = stop
 
     def _active(self, name: str) -> bool:
         return name not in self.stops
@@ -220,16 +209,7 @@ class AdaptiveSweep:
             for name in self._screened()
             if self._active(name) and (ok := usable(curves[name]))
         ]
-        if not screened:
-            return None
-        best = max((t for _, t in screened), key=goodput)
-        tied = [
-            (n, t) for n, t in screened if goodput(t) >= goodput(best) * (1 - noise_of(t, best))
-        ]
-        cheapest = min(
-            tied, key=lambda pair: (model_cost(pair[0], self.is_coroutine), -goodput(pair[1]))
-        )
-        return cheapest[0]
+        return cheapest_tied(screened, self.is_coroutine)
 
     def _leading_trial(self, curves: dict[str, list[Trial]]) -> Trial | None:
         """The leader's knee (``rules.knee_of``): the pool it would be recommended at."""
