@@ -43,6 +43,7 @@ from tunekit.plan.sizing import MIN_GAIN, noise_of
 from tunekit.plan.stops import Stop, describe, what_next
 from tunekit.plan.sweep import Contender
 from tunekit.plugins import PluginManager, collect_backends, get_plugin_manager
+from tunekit.snippets import SnippetRequest
 from tunekit.target import TargetSpec
 from tunekit.units import format_seconds
 
@@ -78,6 +79,7 @@ class _Analysis:
         self.progress = progress
         self.budget = Budget(config.budget, repeats=config.repeats)
         self.spec = TargetSpec(config.target, list(config.args), dict(config.kwargs), config.inputs)
+        self.plugins = plugins
         self.plugin_notes: list[str] = []
         self.contenders = select_backends(plugins, config.backends, self.plugin_notes)
         self.probes = selected_probes(plugins, config.probes)
@@ -149,6 +151,7 @@ class _Analysis:
             report.recommendation.locks = [a for a in advice if a["acquisitions"] > 0]
         if failure is not None:
             report.recommendation = Recommendation(None, None, None, None, [failure])
+        report.recommendation.snippet = self.snippet(report.recommendation)
         report.elapsed_s = self.budget.elapsed()
         return report
 
@@ -229,6 +232,20 @@ class _Analysis:
             self.tell("measuring free cores again")
             machine.capacity_after_cores = free_cores(machine.cpus, CAPACITY_AFTER_S)
         return None
+
+    def snippet(self, rec: Recommendation) -> str | None:
+        """Code to paste for the recommended model and pool, from its backend's plugin."""
+        if rec.model is None or rec.pool_size is None:
+            return None
+        request = SnippetRequest(
+            rec.model,
+            self.config.target,
+            rec.pool_size,
+            self.report.workload.is_coroutine,
+            rec.chunksize,
+        )
+        found: str | None = self.plugins.hook.tunekit_snippet(request=request)
+        return found
 
     def supported(self, supports: dict[str, str | None]) -> list[Contender]:
         """The selected backends that support the target; the others become skipped trials."""
