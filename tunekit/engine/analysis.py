@@ -49,6 +49,9 @@ from tunekit.units import format_seconds
 
 #: Work that needs a core per worker: its pools grow past the free cores only while they gain.
 CORE_BOUND_KINDS = ("cpu-bound", "gil-releasing", "overhead-bound")
+#: Stops that say a backend trailed another: once the later rounds (re-runs, the duel) made it
+#: the recommendation, such a note contradicts the answer, and is left out.
+OUTRANKED_STOPS = ("measured less", "via", "same family", "cannot win")
 #: The grid's largest pool when no --max-workers is given: the grid measures every size up to
 #: it, so it needs a bound (the adaptive sweep does not).
 GRID_MAX_WORKERS = 16
@@ -134,17 +137,18 @@ class _Analysis:
         report.notes += capacity_notes(report.machine)
         final = {t.key: t for t in report.trials}
         scales = {c.name: c.scales for c in self.contenders}
-        report.notes += [
-            f"{name}: {describe(stop, final)}"
-            for name, stop in self.stops.items()
-            if scales.get(name, True)
-        ]
         stopped = {
             name: what_next(stop, final, self.config.budget) for name, stop in self.stops.items()
         }
         report.recommendation = recommend(
             report.trials, report.workload, report.machine, via=self.via(), stopped=stopped
         )
+        chosen = report.recommendation.model
+        report.notes += [
+            f"{name}: {describe(stop, final)}"
+            for name, stop in self.stops.items()
+            if scales.get(name, True) and not (name == chosen and stop.kind in OUTRANKED_STOPS)
+        ]
         locks = next((p for p in report.probes if p.name == "locks" and p.status == "ok"), None)
         if locks is not None:
             advice = advise_from_probe(locks.data, report.workload.kind)
