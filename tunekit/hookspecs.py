@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from tunekit.plugin_options import PluginOption
     from tunekit.probes import Probe
     from tunekit.reporters import Reporter
+    from tunekit.snippets import SnippetRequest
 
 hookspec = pluggy.HookspecMarker("tunekit")
 hookimpl = pluggy.HookimplMarker("tunekit")
@@ -40,3 +41,9 @@ def tunekit_register_reporters(register: Callable[[Reporter], None]) -> None:
 @hookspec
 def tunekit_analyze_options(register: Callable[[PluginOption], None]) -> None:
     """Add ``tunekit analyze`` options; each value reaches the trials as an environment variable."""
+
+
+@hookspec(firstresult=True)
+def tunekit_snippet(request: SnippetRequest) -> str | None:
+    """Code to paste for ``request.model`` (a backend this plugin registered), defining
+    ``run_all(tasks)``; None for another plugin's backend. Stops at first non-None result."""

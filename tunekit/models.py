@@ -230,6 +230,10 @@ class Recommendation:
     #: Configurations within the noise of the chosen one (including it): when there are two or
     #: more there is no clear winner, and the chosen one is the simplest of them.
     tied: list[str] = field(default_factory=list)
+    # -- report issue 17: code to paste --
+    #: Code that runs the target in the chosen model and pool: it defines ``run_all(tasks)``
+    #: (``tunekit/snippets.py``); from the backend's plugin, None if it gives none.
+    snippet: str | None = None
 
 
 @dataclass

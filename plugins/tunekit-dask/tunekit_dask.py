@@ -33,6 +33,7 @@ from tunekit.backends import TaskResult
 from tunekit.calls import blocking_caller, one_result
 from tunekit.hookspecs import hookimpl
 from tunekit.plugin_options import PluginOption
+from tunekit.snippets import SnippetRequest
 from tunekit.target import Target, TargetSpec, is_coroutine_callable, resolve_callable
 
 if TYPE_CHECKING:
@@ -282,3 +283,42 @@ def tunekit_analyze_options(register: Callable[[PluginOption], None]) -> None:
             metavar="N",
         )
     )
+
+
+@hookimpl
+def tunekit_snippet(request: SnippetRequest) -> str | None:
+    """A dask.distributed ``LocalCluster`` of the recommended size (or the cluster the analysis
+    used), the tasks mapped over it in chunks as the trials ran them."""
+    if request.model != "dask":
+        return None
+    settings = DaskSettings.from_env()
+    func, workers = request.function, request.workers
+    call = f"asyncio.run({func}(*args))" if request.is_coroutine else f"{func}(*args)"
+    head = "import asyncio\n" if request.is_coroutine else ""
+    if settings.scheduler is not None:
+        connect = f'Client("{settings.scheduler}") as client'
+        where = f"the cluster at {settings.scheduler}"
+    else:
+        connect = (
+            f"LocalCluster(n_workers={workers}, threads_per_worker="
+            f"{settings.threads_per_worker}) as cluster, Client(cluster) as client"
+        )
+        where = f"{workers} local worker process{'es' if workers != 1 else ''}"
+    return f"""{head}from dask.distributed import Client, LocalCluster
+
+{request.import_lines()}
+
+
+def call_chunk(chunk):
+    return [{call} for args in chunk]
+
+
+def run_all(tasks, chunksize=100):
+    \"\"\"Call {func} once per task (a tuple of arguments) on {where},
+    ``chunksize`` tasks per Dask task (a scheduler round trip costs a millisecond or more).\"\"\"
+    tasks = list(tasks)
+    chunks = [tasks[i : i + chunksize] for i in range(0, len(tasks), chunksize)]
+    with {connect}:
+        done = client.gather(client.map(call_chunk, chunks, pure=False))
+    return [result for chunk in done for result in chunk]
+"""

@@ -227,4 +227,123 @@ def test_the_page_renders_in_headless_chromium(browser: DevTools, tmp_path: Path
         assert plot["paths"] > 10
     assert "recommended: thread x4" in values[0]["text"]
     assert "thread fit" in values[0]["text"]
-    assert "thread x8" in values[1]["text"]
+    assert "thread" in values[1]["text"] and "p99" in values[1]["text"]
+
+
+def open_page(browser: DevTools, page: Path) -> None:
+    for domain in ("Page", "Runtime", "Network"):
+        browser.send(f"{domain}.enable")
+    browser.send("Page.navigate", url=page.as_uri())
+    browser.wait_for("Page.loadEventFired")
+
+
+def evaluate(browser: DevTools, expression: str) -> Any:
+    return browser.send("Runtime.evaluate", expression=expression, returnByValue=True)["result"][
+        "value"
+    ]
+
+
+def screenshot(browser: DevTools, name: str, full: bool = False) -> Path:
+    """Save what the window shows (or the whole page) as test-artifacts/NAME."""
+    params: dict[str, Any] = {"format": "png"}
+    if full:
+        size = browser.send("Page.getLayoutMetrics")["cssContentSize"]
+        params["captureBeyondViewport"] = True
+        params["clip"] = {"x": 0, "y": 0, "width": size["width"], "height": size["height"]}
+        params["clip"]["scale"] = 1
+    shot = browser.send("Page.captureScreenshot", **params)
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    path.write_bytes(base64.b64decode(shot["data"]))
+    return path
+
+
+def test_the_recommendation_is_above_the_fold(browser: DevTools, tmp_path: Path) -> None:
+    """GIVEN a report with reasons and code to paste WHEN Chromium opens it in a 1200x900
+    window THEN the recommendation, its reasons and the copy button are in view before any
+    scrolling, above the first plot."""
+    report = with_later_fields(sample_report())
+    report.recommendation.reasons = ["first reason", "second reason", "third", "fourth"]
+    report.recommendation.snippet = "from app.jobs import fetch\n\n\ndef run_all(tasks):\n    ...\n"
+    report.notes = ["thread: stopped growing: thread x8 gained +0% over thread x4 (noise 4%)"]
+    page = tmp_path / "report.html"
+    page.write_text(report.render("html"))
+    open_page(browser, page)
+    box = evaluate(
+        browser,
+        """(() => {
+          const rec = document.getElementById("recommendation").getBoundingClientRect();
+          const button = document.querySelector("button.copy").getBoundingClientRect();
+          const plot = document.querySelector("figure.plot").getBoundingClientRect();
+          const notes = document.querySelector("details.notes");
+          return {rec_top: rec.top, rec_bottom: rec.bottom, button: button.bottom,
+                  plot: plot.top, fold: window.innerHeight, notes_open: notes.open,
+                  title: document.querySelector("#recommendation h2").textContent};
+        })()""",
+    )
+    screenshot(browser, "html-above-the-fold.png")
+    assert box["title"].startswith("Recommendation: thread with 4 workers")
+    assert 0 <= box["rec_top"] < box["rec_bottom"] <= box["fold"]
+    assert box["button"] <= box["fold"]
+    assert box["plot"] > box["rec_bottom"]
+    assert box["notes_open"] is False
+
+
+def test_no_fit_caption_without_a_fit(browser: DevTools, tmp_path: Path) -> None:
+    """GIVEN a report with no scaling fit WHEN it is rendered THEN the scaling figure neither
+    draws nor captions a fitted model."""
+    page = tmp_path / "report.html"
+    page.write_text(sample_report().render("html"))
+    open_page(browser, page)
+    caption, legend = evaluate(
+        browser,
+        """(() => {
+          const fig = document.querySelector("#scaling figure");
+          const svg = fig.querySelector("svg");
+          return [fig.querySelector("figcaption").textContent, svg.textContent];
+        })()""",
+    )
+    screenshot(browser, "html-no-fit.png", full=True)
+    assert "fit" not in caption.lower() and "dotted" not in caption.lower()
+    assert " fit" not in legend
+    assert "Markers: measured sizes" in caption
+
+
+def test_the_plot_with_only_x2_measured_reads(browser: DevTools, tmp_path: Path) -> None:
+    """GIVEN seven backends measured at 2 workers only WHEN Chromium draws the scaling plot
+    THEN their markers stand apart (eight x positions with sequential's) and the caption says
+    they are offset."""
+    report = sample_report()
+    names = ["thread", "process", "asyncio", "tornado", "twisted", "dask", "trio"]
+    report.trials = [measured("sequential", 1, 98.0)] + [
+        measured(name, 2, 120.0 + 15 * i) for i, name in enumerate(names)
+    ]
+    report.recommendation = Recommendation("trio", 2, 210.0, 2.14, ["trio x2 measured most"])
+    page = tmp_path / "report.html"
+    page.write_text(report.render("html"))
+    open_page(browser, page)
+    found = evaluate(
+        browser,
+        """(() => {
+          const fig = document.querySelector("#scaling figure");
+          const xs = Array.from(fig.querySelectorAll("svg use")).map((u) => {
+            const b = u.getBoundingClientRect(); return Math.round(b.left + b.width / 2);
+          });
+          const plot = fig.querySelector("svg").getBoundingClientRect();
+          return {xs: xs, caption: fig.querySelector("figcaption").textContent,
+                  width: plot.width, top: plot.top + window.scrollY, height: plot.height};
+        })()""",
+    )
+    browser.send(
+        "Emulation.setDeviceMetricsOverride",
+        width=1200,
+        height=900,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    browser.send("Runtime.evaluate", expression=f"window.scrollTo(0, {found['top'] - 20})")
+    screenshot(browser, "html-only-x2.png")
+    assert "shifted sideways" in found["caption"]
+    # the legend's markers sit in one column at its left; the plot's are spread in the axes
+    in_axes = {x for x in found["xs"] if x < found["width"] * 0.7}
+    assert len(in_axes) >= len(names) + 1

@@ -89,22 +89,21 @@ def test_a_plain_report_marks_what_was_not_measured() -> None:
     page = HtmlReporter().render(sample_report())
     assert page.startswith("<!DOCTYPE html>")
     assert page.count("<svg ") == 3
-    assert "Recommendation: thread with 4 workers — 380 tasks/s, 3.88x sequential" in page
+    assert "Recommendation: thread with 4 workers — 380 calls/s, 3.88x sequential" in page
     assert "recommended: thread x4" in page  # the knee on the scaling plot
     for note in (
-        "Not measured: no scaling-model fit in this report; the star marks the recommended "
-        "pool size",
-        "Not measured: no lock measurements in this report",
+        "Not measured: the lock probe did not run",
         "Not measured: no profile of hot functions in this report",
         "Not measured: no pyinstrument or memray profiles were saved with this report",
     ):
         assert note in page
+    assert "dotted" not in page.lower()  # no fit, no caption for one
     assert "exit code 3 &lt;boom&gt;" in page  # trial reasons are escaped
 
 
 def test_the_page_needs_nothing_from_the_network() -> None:
     page = HtmlReporter().render(with_later_fields(sample_report()))
-    assert "<script" not in page
+    assert "<script" not in page  # no snippet, no copy button: no script at all
     assert "<link" not in page
     assert re.findall(r"(?:src|href)=\"(?!#)([^\"]*)\"", page) == [
         "file:///tmp/tunekit/cpu.html",
@@ -116,6 +115,7 @@ def test_later_fields_are_shown_when_present() -> None:
     page = HtmlReporter().render(with_later_fields(sample_report()))
     assert "thread fit" in page
     assert "<td>app/cache.py:12</td><td>split</td><td>41%</td>" in page
+    assert "<th>function</th><th>where</th><th>self</th>" in page
     assert "<td>parse</td><td>app/jobs.py:40</td><td>0.62</td>" in page
     assert "<td>app/jobs.py:41</td><td>4 KiB</td>" in page
     assert (
@@ -224,3 +224,84 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
         yield devtools
     finally:
         devtools.close()
+
+
+def _two_point_lines(fig: Any) -> list[tuple[list[float], list[float]]]:
+    """The straight segments a plot draws between two measured points."""
+    (ax,) = fig.axes
+    return [
+        (list(line.get_xdata()), list(line.get_ydata()))
+        for line in ax.lines
+        if len(line.get_xdata()) == 2 and line.get_linestyle() == "-"
+    ]
+
+
+def test_lines_join_only_sizes_measured_next_to_each_other() -> None:
+    """GIVEN thread measured at 2, 4 and 8 and process only at 2 and 16 (with 16 measured by
+    no one else in between) WHEN the scaling plot is drawn THEN process's 2 and 16 are not
+    joined (thread's 4 and 8 lie between), thread's neighbours are."""
+    from tunekit.reporters.html.plots import backend_colors, scaling_plot
+
+    report = sample_report()
+    report.trials = [
+        measured("sequential", 1, 98.0),
+        *(measured("thread", w, 90.0 * w) for w in (2, 4, 8)),
+        measured("process", 2, 150.0),
+        measured("process", 16, 400.0),
+    ]
+    fig = scaling_plot(report, backend_colors(report.trials))
+    segments = _two_point_lines(fig)
+    xs = sorted(tuple(round(x) for x in seg[0]) for seg in segments)
+    assert xs == [(2, 4), (4, 8)]
+
+
+def test_only_x2_measured_spreads_the_markers() -> None:
+    """GIVEN seven backends measured only at 2 workers THEN each sits at its own x, and the
+    caption says the markers are shifted."""
+    from tunekit.reporters.html.plots import backend_colors, scaling_caption, scaling_plot
+
+    report = sample_report()
+    names = ["thread", "process", "asyncio", "tornado", "twisted", "dask", "trio"]
+    report.trials = [measured("sequential", 1, 98.0)] + [
+        measured(name, 2, 100.0 + i) for i, name in enumerate(names)
+    ]
+    (ax,) = scaling_plot(report, backend_colors(report.trials)).axes
+    xs = {round(float(line.get_xdata()[0]), 3) for line in ax.lines if len(line.get_xdata()) == 1}
+    assert len(xs - {1.0}) == len(names)
+    assert "shifted sideways" in scaling_caption(report)
+
+
+def test_the_fit_is_captioned_only_when_drawn() -> None:
+    """GIVEN a fit that is poor THEN neither the dotted line nor its caption appear."""
+    report = with_later_fields(sample_report())
+    report.fits = {"thread": {"lambda": 101.0, "sigma": 0.05, "kappa": 0.02, "poor": True}}  # type: ignore[dict-item]
+    page = HtmlReporter().render(report)
+    assert "thread fit" not in page and "dotted" not in page
+    report.fits["thread"]["poor"] = False  # type: ignore[index]
+    assert "dotted: the scaling law fitted to thread" in HtmlReporter().render(report)
+
+
+def test_locks_say_none_in_your_code_when_the_probe_ran() -> None:
+    from tunekit.models import ProbeRun
+
+    report = sample_report()
+    report.probes = [ProbeRun("locks", "ok")]
+    assert "No locks in your code" in HtmlReporter().render(report)
+    report.probes = [ProbeRun("locks", "failed", "exit code 1")]
+    assert "Not measured: the lock probe failed: exit code 1" in HtmlReporter().render(report)
+
+
+def test_the_answer_comes_first_with_its_code_and_notes_collapsed() -> None:
+    """GIVEN a snippet, four reasons and notes THEN the recommendation precedes every plot,
+    two reasons are open, the snippet is escaped with a copy button, notes are collapsed."""
+    report = sample_report()
+    report.recommendation.reasons = ["first", "second", "third", "fourth"]
+    report.recommendation.snippet = "if a < b:\n    pass\n"
+    report.notes = ["thread: stopped growing"]
+    page = HtmlReporter().render(report)
+    assert page.index('id="recommendation"') < page.index("<svg")
+    assert '<li>second</li><li class="more"><details><summary>2 more reasons' in page
+    assert "if a &lt; b:" in page and 'class="copy"' in page
+    assert "<summary>1 note on how the sweep went" in page
+    assert page.index("thread: stopped growing") > page.index('id="profiles"')
+    assert "src=" not in page

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from tunekit.backends import Runner, TaskResult
 from tunekit.calls import call_async, call_sync, start_all_threads
 from tunekit.hookspecs import hookimpl
+from tunekit.snippets import SnippetRequest
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
@@ -93,3 +94,49 @@ class AsyncioBackend:
 def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
     """Register the asyncio backend."""
     register(AsyncioBackend())
+
+
+@hookimpl
+def tunekit_snippet(request: SnippetRequest) -> str | None:
+    """An ``asyncio.Semaphore``-bounded ``gather`` (plain functions: a bounded executor)."""
+    if request.model != "asyncio":
+        return None
+    func, workers = request.function, request.workers
+    if request.is_coroutine:
+        return f"""import asyncio
+
+{request.import_lines()}
+
+
+async def gather_all(tasks, limit={workers}):
+    \"\"\"Await {func} once per task (a tuple of arguments), at most ``limit`` at a time.\"\"\"
+    semaphore = asyncio.Semaphore(limit)
+
+    async def one(args):
+        async with semaphore:
+            return await {func}(*args)
+
+    return await asyncio.gather(*(one(args) for args in tasks))
+
+
+def run_all(tasks):
+    return asyncio.run(gather_all(tasks))
+"""
+    return f"""import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
+{request.import_lines()}
+
+
+async def gather_all(tasks, limit={workers}):
+    \"\"\"Run {func} once per task (a tuple of arguments) on ``limit`` threads.\"\"\"
+    loop = asyncio.get_running_loop()
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        calls = [loop.run_in_executor(pool, functools.partial({func}, *args)) for args in tasks]
+        return await asyncio.gather(*calls)
+
+
+def run_all(tasks):
+    return asyncio.run(gather_all(tasks))
+"""

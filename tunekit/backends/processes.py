@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tunekit.backends import TaskResult
 from tunekit.calls import blocking_caller, one_result
 from tunekit.hookspecs import hookimpl
+from tunekit.snippets import SnippetRequest, plural
 from tunekit.target import Target, TargetSpec, is_coroutine_callable, resolve_callable
 
 if TYPE_CHECKING:
@@ -131,3 +132,30 @@ def start_all_children(pool: ProcessPoolExecutor, workers: int) -> None:
 def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
     """Register the process-pool backend."""
     register(ProcessBackend())
+
+
+@hookimpl
+def tunekit_snippet(request: SnippetRequest) -> str | None:
+    """A ``ProcessPoolExecutor`` of the recommended size, with the measured chunksize."""
+    if request.model != "process":
+        return None
+    func = request.function
+    chunksize = request.chunksize or 1
+    call = f"asyncio.run({func}(*args))" if request.is_coroutine else f"{func}(*args)"
+    head = "import asyncio\n" if request.is_coroutine else ""
+    return f"""{head}from concurrent.futures import ProcessPoolExecutor
+
+{request.import_lines()}
+
+
+def call(args):
+    # module level, so that it pickles: the pool's processes import this module
+    return {call}
+
+
+def run_all(tasks):
+    \"\"\"Call {func} once per task (a tuple of arguments) on {plural(request.workers, "process")},
+    {plural(chunksize, "task")} per message. Call it under ``if __name__ == "__main__":``.\"\"\"
+    with ProcessPoolExecutor(max_workers={request.workers}) as pool:
+        return list(pool.map(call, tasks, chunksize={chunksize}))
+"""

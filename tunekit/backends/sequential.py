@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from tunekit.backends import Runner, TaskResult
 from tunekit.calls import call_async, call_sync
 from tunekit.hookspecs import hookimpl
+from tunekit.snippets import SnippetRequest
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
@@ -46,3 +47,32 @@ class SequentialBackend:
 def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
     """Register the sequential backend."""
     register(SequentialBackend())
+
+
+@hookimpl
+def tunekit_snippet(request: SnippetRequest) -> str | None:
+    """A plain loop (coroutines awaited one by one on one event loop)."""
+    if request.model != "sequential":
+        return None
+    func = request.function
+    if request.is_coroutine:
+        return f"""import asyncio
+
+{request.import_lines()}
+
+
+async def gather_all(tasks):
+    \"\"\"Await {func} once per task (a tuple of arguments), one after another.\"\"\"
+    return [await {func}(*args) for args in tasks]
+
+
+def run_all(tasks):
+    return asyncio.run(gather_all(tasks))
+"""
+    return f"""{request.import_lines()}
+
+
+def run_all(tasks):
+    \"\"\"Call {func} once per task (a tuple of arguments): no pool is faster here.\"\"\"
+    return [{func}(*args) for args in tasks]
+"""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from tunekit.backends import Runner
 from tunekit.calls import blocking_caller, start_all_threads
 from tunekit.hookspecs import hookimpl
+from tunekit.snippets import SnippetRequest, plural
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
@@ -42,3 +43,28 @@ class ThreadBackend:
 def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
     """Register the thread-pool backend."""
     register(ThreadBackend())
+
+
+@hookimpl
+def tunekit_snippet(request: SnippetRequest) -> str | None:
+    """A ``ThreadPoolExecutor`` of the recommended size, mapped over the tasks."""
+    if request.model != "thread":
+        return None
+    func = request.function
+    call = f"asyncio.run({func}(*args))" if request.is_coroutine else f"{func}(*args)"
+    head = "import asyncio\n" if request.is_coroutine else ""
+    threads = plural(request.workers, "thread")
+    return f"""{head}from concurrent.futures import ThreadPoolExecutor
+
+{request.import_lines()}
+
+
+def call(args):
+    return {call}
+
+
+def run_all(tasks):
+    \"\"\"Call {func} once per task (a tuple of arguments) on {threads}.\"\"\"
+    with ThreadPoolExecutor(max_workers={request.workers}) as pool:
+        return list(pool.map(call, tasks))
+"""

@@ -16,6 +16,7 @@ from tunekit.backends import Runner, TaskResult
 from tunekit.backends.asyncio_loop import run_consumers
 from tunekit.calls import call_async, call_sync, start_all_threads
 from tunekit.hookspecs import hookimpl
+from tunekit.snippets import SnippetRequest
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
@@ -70,3 +71,45 @@ class TornadoBackend:
 def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
     """Register the Tornado backend."""
     register(TornadoBackend())
+
+
+@hookimpl
+def tunekit_snippet(request: SnippetRequest) -> str | None:
+    """A ``tornado.locks.Semaphore``-bounded ``gen.multi`` on an ``IOLoop``."""
+    if request.model != "tornado":
+        return None
+    func, workers = request.function, request.workers
+    if request.is_coroutine:
+        body = f"""    semaphore = Semaphore(limit)
+
+    async def one(args):
+        async with semaphore:
+            return await {func}(*args)
+
+    return await gen.multi([one(args) for args in tasks])"""
+        imports = (
+            "from tornado import gen\nfrom tornado.ioloop import IOLoop\n"
+            "from tornado.locks import Semaphore"
+        )
+    else:
+        body = f"""    io_loop = IOLoop.current()
+    with ThreadPoolExecutor(max_workers=limit) as pool:
+        calls = [functools.partial({func}, *args) for args in tasks]
+        return await gen.multi([io_loop.run_in_executor(pool, call) for call in calls])"""
+        imports = (
+            "import functools\nfrom concurrent.futures import ThreadPoolExecutor\n\n"
+            "from tornado import gen\nfrom tornado.ioloop import IOLoop"
+        )
+    return f"""{imports}
+
+{request.import_lines()}
+
+
+async def gather_all(tasks, limit={workers}):
+    \"\"\"Run {func} once per task (a tuple of arguments), at most ``limit`` at a time.\"\"\"
+{body}
+
+
+def run_all(tasks):
+    return IOLoop.current().run_sync(lambda: gather_all(tasks))
+"""

@@ -21,6 +21,7 @@ from tunekit.backends import Runner, TaskResult
 from tunekit.backends.asyncio_loop import make_consumers, run_consumers
 from tunekit.calls import call_async, call_sync
 from tunekit.hookspecs import hookimpl
+from tunekit.snippets import SnippetRequest
 
 if TYPE_CHECKING:
     from twisted.internet.defer import Deferred
@@ -199,3 +200,56 @@ def accepting_deferreds(
 def tunekit_register_backends(register: Callable[[Backend], None]) -> None:
     """Register the Twisted backend."""
     register(TwistedBackend())
+
+
+@hookimpl
+def tunekit_snippet(request: SnippetRequest) -> str | None:
+    """A ``DeferredSemaphore``-bounded ``gatherResults`` on the asyncio reactor (plain
+    functions: the reactor's thread pool, sized to the pool)."""
+    if request.model != "twisted":
+        return None
+    func, workers = request.function, request.workers
+    if request.is_coroutine:
+        one = f"""    def one(args):
+        return defer.Deferred.fromFuture(loop.create_task({func}(*args)))
+
+    semaphore = defer.DeferredSemaphore(limit)
+    calls = [semaphore.run(one, args) for args in tasks]"""
+    else:
+        one = f"""    reactor.suggestThreadPoolSize(limit)
+    calls = [threads.deferToThread({func}, *args) for args in tasks]"""
+    return f"""import asyncio
+
+from twisted.internet import asyncioreactor
+
+loop = asyncio.new_event_loop()
+asyncioreactor.install(loop)  # before anything imports twisted.internet.reactor
+
+from twisted.internet import defer, reactor, threads
+from twisted.python.failure import Failure
+
+{request.import_lines()}
+
+
+def gather_all(tasks, limit={workers}):
+    \"\"\"A Deferred of {func}'s results, one call per task (a tuple of arguments), at most
+    ``limit`` at a time; call it with the reactor running.\"\"\"
+{one}
+    return defer.gatherResults(calls, consumeErrors=True)
+
+
+def run_all(tasks):
+    \"\"\"Run the reactor until every task is done (a reactor runs once per process).\"\"\"
+    outcome = []
+
+    def start():
+        done = gather_all(tasks)
+        done.addBoth(outcome.append)
+        done.addBoth(lambda _: reactor.stop())
+
+    reactor.callWhenRunning(start)
+    reactor.run()
+    if isinstance(outcome[0], Failure):
+        outcome[0].raiseException()
+    return outcome[0]
+"""

@@ -43,11 +43,15 @@ from tunekit.plan.sizing import MIN_GAIN, noise_of
 from tunekit.plan.stops import Stop, describe, what_next
 from tunekit.plan.sweep import Contender
 from tunekit.plugins import PluginManager, collect_backends, get_plugin_manager
+from tunekit.snippets import SnippetRequest
 from tunekit.target import TargetSpec
 from tunekit.units import format_seconds
 
 #: Work that needs a core per worker: its pools grow past the free cores only while they gain.
 CORE_BOUND_KINDS = ("cpu-bound", "gil-releasing", "overhead-bound")
+#: Stops that say a backend trailed another: once the later rounds (re-runs, the duel) made it
+#: the recommendation, such a note contradicts the answer, and is left out.
+OUTRANKED_STOPS = ("measured less", "via", "same family", "cannot win")
 #: The grid's largest pool when no --max-workers is given: the grid measures every size up to
 #: it, so it needs a bound (the adaptive sweep does not).
 GRID_MAX_WORKERS = 16
@@ -78,6 +82,7 @@ class _Analysis:
         self.progress = progress
         self.budget = Budget(config.budget, repeats=config.repeats)
         self.spec = TargetSpec(config.target, list(config.args), dict(config.kwargs), config.inputs)
+        self.plugins = plugins
         self.plugin_notes: list[str] = []
         self.contenders = select_backends(plugins, config.backends, self.plugin_notes)
         self.probes = selected_probes(plugins, config.probes)
@@ -132,23 +137,25 @@ class _Analysis:
         report.notes += capacity_notes(report.machine)
         final = {t.key: t for t in report.trials}
         scales = {c.name: c.scales for c in self.contenders}
-        report.notes += [
-            f"{name}: {describe(stop, final)}"
-            for name, stop in self.stops.items()
-            if scales.get(name, True)
-        ]
         stopped = {
             name: what_next(stop, final, self.config.budget) for name, stop in self.stops.items()
         }
         report.recommendation = recommend(
             report.trials, report.workload, report.machine, via=self.via(), stopped=stopped
         )
+        chosen = report.recommendation.model
+        report.notes += [
+            f"{name}: {describe(stop, final)}"
+            for name, stop in self.stops.items()
+            if scales.get(name, True) and not (name == chosen and stop.kind in OUTRANKED_STOPS)
+        ]
         locks = next((p for p in report.probes if p.name == "locks" and p.status == "ok"), None)
         if locks is not None:
             advice = advise_from_probe(locks.data, report.workload.kind)
             report.recommendation.locks = [a for a in advice if a["acquisitions"] > 0]
         if failure is not None:
             report.recommendation = Recommendation(None, None, None, None, [failure])
+        report.recommendation.snippet = self.snippet(report.recommendation)
         report.elapsed_s = self.budget.elapsed()
         return report
 
@@ -229,6 +236,20 @@ class _Analysis:
             self.tell("measuring free cores again")
             machine.capacity_after_cores = free_cores(machine.cpus, CAPACITY_AFTER_S)
         return None
+
+    def snippet(self, rec: Recommendation) -> str | None:
+        """Code to paste for the recommended model and pool, from its backend's plugin."""
+        if rec.model is None or rec.pool_size is None:
+            return None
+        request = SnippetRequest(
+            rec.model,
+            self.config.target,
+            rec.pool_size,
+            self.report.workload.is_coroutine,
+            rec.chunksize,
+        )
+        found: str | None = self.plugins.hook.tunekit_snippet(request=request)
+        return found
 
     def supported(self, supports: dict[str, str | None]) -> list[Contender]:
         """The selected backends that support the target; the others become skipped trials."""

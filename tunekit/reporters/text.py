@@ -1,21 +1,31 @@
-"""The terminal report: a table of trials and the recommendation with its reasons."""
+"""The terminal report: the answer first (the recommendation, its deciding reasons), then the
+table of trials with a one-line legend, the code to paste, then the details; the notes on how
+each backend's sweep went only with ``verbose``.
+
+Text is wrapped here, not by the console, so that a wrapped line keeps its indent.
+"""
 
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from tunekit.hookspecs import hookimpl
+from tunekit.reporters.text_table import fitted_table, legend
 from tunekit.units import format_bytes, format_rate, format_seconds
 
 if TYPE_CHECKING:
-    from tunekit.models import Report, Trial
+    from tunekit.models import Report
     from tunekit.reporters import Reporter
+
+#: Reasons shown without ``verbose``: the recommender puts the deciding ones first.
+DECIDING_REASONS = 2
 
 
 class TextReporter:
@@ -24,9 +34,10 @@ class TextReporter:
     name = "text"
     file_extension = ".txt"
 
-    def __init__(self, width: int = 110, color: bool = False) -> None:
+    def __init__(self, width: int = 100, color: bool = False, verbose: bool = False) -> None:
         self.width = width
         self.color = color
+        self.verbose = verbose
 
     def render(self, report: Report) -> str:
         """The report as plain text (ANSI colors only when ``color`` is set)."""
@@ -42,56 +53,115 @@ class TextReporter:
         return buffer.getvalue()
 
     def print_to(self, console: Console, report: Report) -> None:
-        """Print the report on a rich console."""
+        """Print the report on a rich console, fitted to its width."""
+        out = _Printer(console)
         machine = report.machine
-        console.print(
-            f"[bold]tunekit[/bold] {report.target}  "
-            f"({machine.cpus} CPUs, Python {machine.python}, {machine.platform})"
+        out.line(
+            f"tunekit {report.target}  ({machine.cpus} CPUs, Python {machine.python}, "
+            f"{machine.platform})",
+            style="bold",
         )
-        for line in machine_lines(report):
-            console.print(line)
-        for line in workload_lines(report):
-            console.print(line)
-        console.print(trial_table(report))
+        self.print_recommendation(out, report)
+        table, left_out = fitted_table(report, console.width)
+        console.print()
+        console.print(table)
+        out.line(legend(report), indent=2, style="dim")
+        if left_out:
+            out.line(f"left out at this width: {', '.join(left_out)} (--json has them)", indent=2)
         for trial in report.trials:
             if trial.status != "ok":
-                console.print(f"  [yellow]{trial.key} {trial.status}[/yellow]: {trial.reason}")
+                out.line(f"{trial.key} {trial.status}: {trial.reason}", indent=2, style="yellow")
             elif trial.errors:
-                console.print(
-                    f"  [yellow]{trial.key}[/yellow]: {trial.error_rate:.0%} of tasks raised "
-                    f"(first: {trial.first_error})"
+                out.line(
+                    f"{trial.key}: {trial.error_rate:.0%} of calls raised "
+                    f"(first: {trial.first_error})",
+                    indent=2,
+                    style="yellow",
                 )
-        if any(t.unstable for t in report.trials):
-            console.print(
-                "  [yellow]![/yellow] unstable: the repeats spread more than 10% around their "
-                "median (*N: measured N times, the steadiest run kept)"
+        snippet = report.recommendation.snippet
+        if snippet:
+            console.print()
+            out.line("Code to paste: run_all(tasks) calls it once per task (a tuple of arguments)")
+            for code in snippet.rstrip().splitlines():
+                console.print(Text(f"    {code}".rstrip()), crop=False, soft_wrap=True)
+        console.print()
+        for line in workload_lines(report):
+            out.line(line.strip(), indent=len(line) - len(line.lstrip()))
+        for line in machine_lines(report):
+            out.line(line)
+        for probe in report.probes:
+            if probe.status != "ok":
+                out.line(f"{probe.name} {probe.status}: {probe.reason}", indent=2, style="yellow")
+        if self.verbose:
+            for note in report.notes:
+                out.line(f"note: {note}", hang=6)
+        elif report.notes:
+            count = len(report.notes)
+            out.line(
+                f"{count} note{'s' if count != 1 else ''} on how the sweep went (why each "
+                "backend stopped): --verbose, or `notes` in the JSON report",
+                style="dim",
             )
-        rec = report.recommendation
-        if rec.model is None:
-            console.print("[bold red]No recommendation[/bold red]")
-        else:
-            console.print(
-                f"[bold green]Recommendation: {rec.model} with {rec.pool_size} "
-                f"worker{'s' if rec.pool_size != 1 else ''}[/bold green]"
-            )
-        for reason in rec.reasons:
-            console.print(f"  - {reason}")
-        for lock in rec.locks:
-            console.print(
-                f"  lock {lock['site']} ({lock['kind']}): [bold]{lock['advice']}[/bold] - "
-                f"{lock['reason']}"
-            )
-        for note in report.notes:
-            console.print(f"[yellow]note:[/yellow] {note}")
         if report.interrupted:
-            console.print(
-                f"[bold yellow]Interrupted by {report.interrupted}: partial report of "
-                f"{sum(t.status == 'ok' for t in report.trials)} completed trials[/]"
+            completed = sum(t.status == "ok" for t in report.trials)
+            out.line(
+                f"Interrupted by {report.interrupted}: partial report of {completed} completed "
+                "trials",
+                style="bold yellow",
             )
         if report.elapsed_s is not None:
-            console.print(
-                f"analysis took {report.elapsed_s:.1f} s of a {report.budget_s:g} s budget"
+            out.line(f"analysis took {report.elapsed_s:.1f} s of a {report.budget_s:g} s budget")
+
+    def print_recommendation(self, out: _Printer, report: Report) -> None:
+        """The answer: model and pool, goodput and speed-up, the deciding reasons, locks."""
+        rec = report.recommendation
+        if rec.model is None:
+            out.line("No recommendation", style="bold red")
+        else:
+            head = (
+                f"Recommendation: {rec.model} with {rec.pool_size} "
+                f"worker{'s' if rec.pool_size != 1 else ''}"
             )
+            rate = rec.goodput if rec.goodput is not None else rec.throughput
+            if rate is not None:
+                head += f": {format_rate(rate)} calls/s"
+            if rec.speedup is not None:
+                head += f", {rec.speedup:.2f}x sequential"
+            if rec.chunksize and rec.chunksize > 1:
+                head += f", {rec.chunksize} tasks per message"
+            out.line(head, style="bold green")
+        shown = rec.reasons if self.verbose else rec.reasons[:DECIDING_REASONS]
+        for reason in shown:
+            out.line(reason, indent=2, first="- ")
+        if len(shown) < len(rec.reasons):
+            more = len(rec.reasons) - len(shown)
+            out.line(f"({more} more reason{'s' if more != 1 else ''}: --verbose)", indent=4)
+        for lock in rec.locks:
+            out.line(
+                f"lock {lock['site']} ({lock['kind']}): {lock['advice']} - {lock['reason']}",
+                indent=2,
+                first="- ",
+            )
+
+
+class _Printer:
+    """Prints plain text wrapped to the console's width, each wrapped line at its indent."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def line(
+        self, text: str, indent: int = 0, first: str = "", hang: int = 0, style: str = ""
+    ) -> None:
+        """``text`` at ``indent`` (after ``first`` on its first line); wrapped lines line up
+        under the text, or ``hang`` columns further in."""
+        lead = " " * indent
+        rest = " " * (indent + (len(first) if first else hang))
+        width = max(self.console.width, len(rest) + 20)
+        for wrapped in textwrap.wrap(
+            text, width, initial_indent=lead + first, subsequent_indent=rest, break_on_hyphens=False
+        ) or [""]:
+            self.console.print(Text(wrapped, style=style), crop=False, soft_wrap=True)
 
 
 def machine_lines(report: Report) -> list[str]:
@@ -114,7 +184,7 @@ def workload_lines(report: Report) -> list[str]:
         return []
     function = "coroutine function" if workload.is_coroutine else "function"
     cpu = workload.task_cpu_s or 0.0
-    lines = ["[bold]What the task does[/bold]"]
+    lines = ["What the task does"]
     if workload.kind is not None:
         lines.append(f"  {workload.kind}: {workload.kind_reason}")
     lines.append(
@@ -149,67 +219,7 @@ def workload_lines(report: Report) -> list[str]:
         lines.append(
             f"  profiles saved in {profiles.dir}: " + ", ".join(Path(p).name for p in saved)
         )
-    for probe in report.probes:
-        if probe.status != "ok":
-            lines.append(f"  [yellow]{probe.name} {probe.status}[/yellow]: {probe.reason}")
     return lines
-
-
-def trial_table(report: Report) -> Table:
-    """One row per trial: throughput with its spread, speed-up, latency, CPU and memory."""
-    baseline = next(
-        (t.throughput for t in report.trials if t.backend == "sequential" and t.status == "ok"),
-        None,
-    )
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for column in (
-        "backend",
-        "workers",
-        "status",
-        "tasks/s",
-        "±",
-        "speedup",
-        "p50",
-        "p99",
-        "CPU/wall",
-        "peak RSS",
-        "start-up",
-    ):
-        table.add_column(column, justify="left" if column in ("backend", "status") else "right")
-    order = {name: i for i, name in enumerate(dict.fromkeys(t.backend for t in report.trials))}
-    for trial in sorted(report.trials, key=lambda t: (order[t.backend], t.workers)):
-        table.add_row(*_row(trial, baseline))
-    return table
-
-
-def _spread(trial: Trial) -> str:
-    """The spread of the repeats; ``!`` marks an unstable trial, ``*N`` one measured N+1 times."""
-    if trial.throughput_spread is None:
-        return "-"
-    marks = ("!" if trial.unstable else "") + (f"*{trial.reruns + 1}" if trial.reruns else "")
-    return f"{trial.throughput_spread:.0%}{marks}"
-
-
-def _row(trial: Trial, baseline: float | None) -> list[str]:
-    tp = trial.throughput
-    speedup = f"{tp / baseline:.2f}x" if tp and baseline else "-"
-    latency = trial.latency_s
-    cpu_ratio = (
-        f"{trial.cpu_s / trial.wall_s:.2f}" if trial.cpu_s is not None and trial.wall_s else "-"
-    )
-    return [
-        trial.backend,
-        str(trial.workers),
-        trial.status,
-        format_rate(tp) if tp else "-",
-        _spread(trial),
-        speedup,
-        format_seconds(latency.p50) if latency else "-",
-        format_seconds(latency.p99) if latency else "-",
-        cpu_ratio,
-        format_bytes(trial.peak_rss_bytes) if trial.peak_rss_bytes else "-",
-        format_seconds(trial.startup_s) if trial.startup_s is not None else "-",
-    ]
 
 
 @hookimpl

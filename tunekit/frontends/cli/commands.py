@@ -125,6 +125,12 @@ def cli(debug: bool) -> None:
     help="Write a self-contained HTML report with plots here.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No terminal report.")
+@click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Every reason and the notes on how each backend's sweep went, in the terminal report.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.pass_context
 def analyze(
@@ -143,6 +149,7 @@ def analyze(
     json_path: str | None,
     html_path: str | None,
     quiet: bool,
+    verbose: bool,
     debug: bool,
 ) -> int:
     """Measure TARGET ('pkg.module:function' or 'path/file.py:function')."""
@@ -181,7 +188,7 @@ def analyze(
         )
     if not quiet:
         console = console_for(text_to)
-        TextReporter().print_to(console, report)
+        TextReporter(verbose=verbose).print_to(console, report)
     if json_path == "-":
         click.echo(report.to_json())
     elif json_path is not None:

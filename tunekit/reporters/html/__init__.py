@@ -1,4 +1,7 @@
-"""The HTML report: one self-contained file with inline SVG plots, no scripts, no network.
+"""The HTML report: one self-contained file with inline SVG plots and no network.
+
+The answer comes first (the recommendation, its deciding reasons, the code to paste with a
+copy button, the page's only script), then the evidence, then the run's details and notes.
 
 Plots are drawn by matplotlib's SVG backend in this process and inlined, so the file opens
 offline in any browser. Parts of the report that a measurement did not produce (scaling-model
@@ -25,10 +28,10 @@ from typing import TYPE_CHECKING
 from tunekit.hookspecs import hookimpl
 from tunekit.reporters.html.page import (
     document,
-    fit_note,
     header,
     profiles,
     recommendation,
+    run_details,
     section,
 )
 from tunekit.reporters.html.plots import (
@@ -36,6 +39,7 @@ from tunekit.reporters.html.plots import (
     figure,
     latency_plot,
     memory_plot,
+    scaling_caption,
     scaling_plot,
 )
 from tunekit.reporters.html.tables import hot_functions, locks, trial_table
@@ -63,23 +67,31 @@ class HtmlReporter:
             section(
                 "Scaling",
                 "scaling",
-                figure(lambda: scaling_plot(report, colors), "Throughput against workers")
-                + fit_note(report),
+                figure(lambda: scaling_plot(report, colors), scaling_caption(report)),
             ),
+            section("Trials", "trials", trial_table(report)),
             section(
                 "Latency per configuration",
                 "latency",
-                figure(lambda: latency_plot(report, colors), "Task latency p50, p95, p99"),
+                figure(
+                    lambda: latency_plot(report, colors),
+                    "Median task latency (marker) and p99 (top of the bar) at each measured "
+                    "size; lines join only sizes measured next to each other.",
+                ),
             ),
             section(
-                "Memory per model",
+                "Memory per configuration",
                 "memory",
-                figure(lambda: memory_plot(report, colors), "Peak resident memory"),
+                figure(
+                    lambda: memory_plot(report, colors),
+                    "Peak resident memory of the trial's processes together (circles) and of "
+                    "the largest worker process (triangles, dashed) at each measured size.",
+                ),
             ),
-            section("Trials", "trials", trial_table(report)),
             section("Locks", "locks", locks(report)),
             section("Hot functions", "hot", hot_functions(report)),
             section("Profiles", "profiles", profiles(report)),
+            section("Run details", "details", run_details(report)),
         ]
         title = f"tunekit report: {report.target}"
         return document(title, "\n".join(sections))

@@ -10,7 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tunekit.reporters.html.fields import as_dict, fits
+from tunekit.reporters.html.fields import as_dict
 from tunekit.units import format_rate, format_seconds
 
 if TYPE_CHECKING:
@@ -54,7 +54,20 @@ def not_measured(what: str) -> str:
 
 
 def header(report: Report) -> str:
-    """Target, machine and run facts, and any warning or note."""
+    """The title and the one line that says what was analyzed where; a partial report says so."""
+    machine = report.machine
+    line = f"{report.target} on {machine.cpus} CPUs, Python {machine.python}, {machine.platform}"
+    warning = ""
+    if not report.complete or report.interrupted:
+        warning = (
+            f'<p class="warning">Partial report: interrupted by {escape(report.interrupted)}.</p>'
+        )
+    subtitle = f'<p class="subtitle">{escape(line)}</p>'
+    return f"<header>\n<h1>tunekit report</h1>\n{subtitle}\n{warning}</header>"
+
+
+def run_details(report: Report) -> str:
+    """The facts of the run, and the notes on how the sweep went (collapsed)."""
     machine, workload = report.machine, report.workload
     facts = [
         ("target", report.target),
@@ -78,46 +91,62 @@ def header(report: Report) -> str:
         facts.append(("analysis", f"{report.elapsed_s:.1f} s of a {report.budget_s:g} s budget"))
     facts.append(("tunekit", report.tunekit_version or "?"))
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
-    warning = ""
-    if not report.complete or report.interrupted:
-        warning = (
-            f'<p class="warning">Partial report: interrupted by {escape(report.interrupted)}.</p>'
-        )
-    notes = "".join(f'<p class="note">note: {escape(n)}</p>' for n in report.notes)
-    return (
-        f'<header>\n<h1>tunekit report</h1>\n<table class="facts">{rows}</table>\n'
-        f"{warning}{notes}\n</header>"
+    notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
+    collapsed = (
+        f'<details class="notes"><summary>{len(report.notes)} note'
+        f"{'s' if len(report.notes) != 1 else ''} on how the sweep went (why each backend "
+        f"stopped)</summary>\n<ul>{notes}</ul>\n</details>"
+        if report.notes
+        else ""
     )
+    return f'<table class="facts">{rows}</table>\n{collapsed}'
+
+
+#: Reasons shown open: the recommender puts the deciding ones first; the others are collapsed.
+DECIDING_REASONS = 2
+
+#: The copy button's script, the page's only one (no network): copies the snippet's text.
+_COPY_SCRIPT = (
+    "<script>document.querySelectorAll('button.copy').forEach(function (b) {"
+    "b.addEventListener('click', function () {"
+    "navigator.clipboard.writeText(document.getElementById(b.dataset.target).textContent)"
+    ".then(function () { b.textContent = 'Copied'; });});});</script>"
+)
 
 
 def recommendation(report: Report) -> str:
-    """The recommended model and pool size, and the reasons."""
+    """The answer: model, pool, goodput, speed-up, the deciding reasons and the code to paste."""
     rec = report.recommendation
     if rec.model is None:
         head = "No recommendation"
     else:
         workers = f"{rec.pool_size} worker{'s' if rec.pool_size != 1 else ''}"
         head = f"Recommendation: {rec.model} with {workers}"
-        if rec.throughput is not None:
-            head += f" — {format_rate(rec.throughput)} tasks/s"
+        rate = rec.goodput if rec.goodput is not None else rec.throughput
+        if rate is not None:
+            head += f" — {format_rate(rate)} calls/s"
         if rec.speedup is not None:
             head += f", {rec.speedup:.2f}x sequential"
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in rec.reasons)
+    shown, more = rec.reasons[:DECIDING_REASONS], rec.reasons[DECIDING_REASONS:]
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in shown)
+    if more:
+        rest = "".join(f"<li>{escape(r)}</li>" for r in more)
+        reasons += (
+            f'<li class="more"><details><summary>{len(more)} more '
+            f"reason{'s' if len(more) != 1 else ''}</summary><ul>{rest}</ul></details></li>"
+        )
+    snippet = ""
+    if rec.snippet:
+        snippet = (
+            '<div class="snippet"><p>Code to paste: <code>run_all(tasks)</code> calls it once '
+            'per task (a tuple of arguments) <button class="copy" type="button" '
+            'data-target="snippet-code">Copy</button></p>\n'
+            f'<pre><code id="snippet-code">{escape(rec.snippet)}</code></pre></div>\n'
+            + _COPY_SCRIPT
+        )
     return (
         f'<section id="recommendation" class="recommendation">\n<h2>{escape(head)}</h2>\n'
-        f"<ul>{reasons}</ul>\n</section>"
-    )
-
-
-def fit_note(report: Report) -> str:
-    """What the scaling plot's dotted lines and star are, or that it has no fit."""
-    if fits(report):
-        return (
-            '<p class="note">Dotted lines: the fitted scaling model; the star marks the '
-            "recommended pool size (the knee).</p>"
-        )
-    return not_measured(
-        "no scaling-model fit in this report; the star marks the recommended pool size"
+        f"<ul>{reasons}</ul>\n{snippet}</section>"
     )
 
 

@@ -7,6 +7,7 @@ objects (no pyplot state), and each backend keeps one color in every plot.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +80,7 @@ def _new_figure(width: float, height: float) -> tuple[Figure, Axes]:
 
 
 def _ok(report: Report) -> list[Trial]:
-    return [t for t in report.trials if t.status == "ok" and t.throughput]
+    return [t for t in report.trials if t.status == "ok" and t.goodput]
 
 
 def _by_backend(trials: Iterable[Trial]) -> dict[str, list[Trial]]:
@@ -97,55 +98,133 @@ def _log2_workers_axis(ax: Axes, workers: Iterable[int]) -> None:
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xticklabels([str(t) for t in ticks])
-    if len(ticks) == 1:
-        ax.set_xlim(ticks[0] / 1.5, ticks[0] * 1.5)
+    if len(ticks) <= 2:  # room for the offset markers on either side
+        ax.set_xlim(ticks[0] / 1.6, ticks[-1] * 1.6)
     ax.set_xlabel("workers (log scale)")
 
 
+#: When this few pool sizes were measured, each backend's markers are shifted sideways (a
+#: share of a doubling per backend) so that backends measured at one size do not hide each
+#: other in one column; the tick still names the size.
+FEW_SIZES = 2
+OFFSET_STEP = 0.12
+
+
+class Series:
+    """How every plot draws a backend: a marker at each measured size, a line only between
+    sizes that are neighbours among all the sizes the report measured (never across a size
+    that was not measured for this backend), and the same color and offset in every plot."""
+
+    def __init__(self, report: Report, colors: dict[str, str]) -> None:
+        self.sizes = sorted({t.workers for t in _ok(report)})
+        self.colors = colors
+        names = [name for name in colors if _scales(report, name)]
+        few = len(self.sizes) <= FEW_SIZES and len(names) > 1
+        middle = (len(names) - 1) / 2
+        self.offset = {
+            name: 2 ** ((i - middle) * OFFSET_STEP) if few else 1.0 for i, name in enumerate(names)
+        }
+
+    def draw(
+        self,
+        ax: Axes,
+        name: str,
+        group: list[Trial],
+        ys: list[float],
+        *,
+        label: str,
+        yerr: list[list[float]] | None = None,
+        marker: str = "o",
+        linestyle: str = "-",
+    ) -> None:
+        """Markers (with error bars if given) and the lines between measured neighbours."""
+        color, shift = self.colors[name], self.offset.get(name, 1.0)
+        xs = [t.workers * shift for t in group]
+        ax.errorbar(
+            xs, ys, yerr=yerr, fmt=marker, color=color, capsize=3, markersize=5, label=label
+        )
+        points = list(zip(group, xs, ys, strict=True))
+        for (a, xa, ya), (b, xb, yb) in itertools.pairwise(points):
+            if not any(a.workers < size < b.workers for size in self.sizes):
+                ax.plot([xa, xb], [ya, yb], linestyle=linestyle, color=color, linewidth=1.2)
+
+
 def scaling_plot(report: Report, colors: dict[str, str]) -> Figure | str:
-    """Throughput against workers, with the fits and the recommended point; or why not."""
+    """Goodput against workers, the good fits and the recommended point; or why not."""
     trials = _ok(report)
     if not trials:
         return "no configuration finished with a throughput"
     fig, ax = _new_figure(8.0, 4.6)
-    groups = _by_backend(trials)
-    all_workers = [t.workers for t in trials]
-    fitted = fits(report)
-    for name, group in groups.items():
-        xs = [t.workers for t in group]
-        ys = [t.throughput or 0.0 for t in group]
-        low = [y - min(t.throughput_values or [y]) for t, y in zip(group, ys, strict=True)]
-        high = [max(t.throughput_values or [y]) - y for t, y in zip(group, ys, strict=True)]
-        color = colors[name]
+    series = Series(report, colors)
+    drawn = drawn_fits(report)
+    for name, group in _by_backend(trials).items():
+        ys = [t.goodput or 0.0 for t in group]
+        low = [y - min(t.goodput_values or [y]) for t, y in zip(group, ys, strict=True)]
+        high = [max(t.goodput_values or [y]) - y for t, y in zip(group, ys, strict=True)]
         if len(group) == 1 and not _scales(report, name):
-            ax.axhline(ys[0], color=color, linestyle="--", linewidth=1.0, label=f"{name} (x1)")
-            ax.errorbar(xs, ys, yerr=[low, high], fmt="o", color=color, capsize=3)
+            ax.axhline(ys[0], color=colors[name], linestyle="--", linewidth=1.0)
+            series.draw(ax, name, group, ys, yerr=[low, high], label=f"{name} (x1, dashed)")
             continue
-        ax.errorbar(
-            xs, ys, yerr=[low, high], fmt="-o", color=color, capsize=3, markersize=4, label=name
-        )
-        curve = _fit_curve(fitted.get(name), max(all_workers))
+        series.draw(ax, name, group, ys, yerr=[low, high], label=name)
+        curve = _fit_curve(drawn.get(name), max(series.sizes))
         if curve:
             cx, cy = zip(*curve, strict=True)
-            ax.plot(cx, cy, linestyle=":", color=color, linewidth=1.2, label=f"{name} fit")
-    rec = report.recommendation
-    knee = next((t for t in trials if t.backend == rec.model and t.workers == rec.pool_size), None)
-    if knee is not None and knee.throughput:
+            ax.plot(cx, cy, linestyle=":", color=colors[name], linewidth=1.2, label=f"{name} fit")
+    knee = _recommended(report)
+    if knee is not None:
+        x = knee.workers * series.offset.get(knee.backend, 1.0)
         ax.plot(
-            [knee.workers],
-            [knee.throughput],
+            [x],
+            [knee.goodput or 0.0],
             marker="*",
             markersize=16,
             color="black",
             linestyle="none",
-            label=f"recommended: {knee.backend} x{knee.workers}",
+            label=f"recommended: {knee.key}",
             zorder=5,
         )
-    _log2_workers_axis(ax, all_workers)
-    ax.set_ylabel("throughput (tasks/s)")
+    _log2_workers_axis(ax, series.sizes)
+    ax.set_ylabel("calls that succeeded per second")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig
+
+
+def _recommended(report: Report) -> Trial | None:
+    rec = report.recommendation
+    return next(
+        (t for t in _ok(report) if t.backend == rec.model and t.workers == rec.pool_size), None
+    )
+
+
+def drawn_fits(report: Report) -> dict[str, dict[str, Any]]:
+    """The fits the scaling plot draws: fitted, not poor (residuals within the noise), of a
+    backend the plot shows."""
+    shown = {t.backend for t in _ok(report)}
+    return {
+        name: fit
+        for name, fit in fits(report).items()
+        if name in shown
+        and fit.get("fitted", True)
+        and not fit.get("poor", False)
+        and _fit_curve(fit, 2)
+    }
+
+
+def scaling_caption(report: Report) -> str:
+    """What the scaling plot shows, naming only what it draws."""
+    parts = [
+        "Markers: measured sizes (bars: the spread of the values); lines join only sizes "
+        "measured next to each other"
+    ]
+    if len({t.workers for t in _ok(report)}) <= FEW_SIZES:
+        parts.append("markers of one size are shifted sideways so that none hides another")
+    drawn = drawn_fits(report)
+    if drawn:
+        parts.append(f"dotted: the scaling law fitted to {', '.join(drawn)}")
+    if _recommended(report) is not None:
+        parts.append("the star: the recommended configuration")
+    return "; ".join(parts) + "."
 
 
 def _scales(report: Report, backend: str) -> bool:
@@ -161,69 +240,57 @@ def _fit_curve(fit: dict[str, Any] | None, max_workers: int) -> list[tuple[float
     lam = fit.get("lambda", fit.get("lambda_"))
     if lam is None:
         return []
-    sigma, kappa = float(fit.get("sigma", 0.0)), float(fit.get("kappa", 0.0))
+    sigma, kappa = float(fit.get("sigma") or 0.0), float(fit.get("kappa") or 0.0)
     points = [1.0 + i * (max_workers - 1.0) / 60 for i in range(61)] if max_workers > 1 else [1.0]
     return [(n, float(lam) * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))) for n in points]
 
 
 def latency_plot(report: Report, colors: dict[str, str]) -> Figure | str:
-    """Task latency p50 to p99 of each configuration; or why not."""
-    trials = [t for t in report.trials if t.status == "ok" and t.latency_s is not None]
+    """Median task latency against workers, a bar up to p99; or why not."""
+    trials = [t for t in _ok(report) if t.latency_s is not None]
     if not trials:
         return "no configuration measured task latency"
-    order = {name: i for i, name in enumerate(colors)}
-    trials.sort(key=lambda t: (order[t.backend], t.workers), reverse=True)
-    fig, ax = _new_figure(8.0, 1.0 + 0.28 * len(trials))
-    for y, trial in enumerate(trials):
-        lat = trial.latency_s
-        assert lat is not None
-        color = colors[trial.backend]
-        ax.plot([lat.p50, lat.p99], [y, y], color=color, linewidth=1.5)
-        ax.plot([lat.p50], [y], marker="o", color=color, linestyle="none")
-        ax.plot([lat.p95], [y], marker="|", markersize=10, color=color, linestyle="none")
-        ax.plot([lat.p99], [y], marker="s", markersize=4, color=color, linestyle="none")
     from matplotlib.ticker import FuncFormatter
 
-    ax.set_yticks(range(len(trials)), [t.key for t in trials])
-    ax.set_xscale("log")
+    fig, ax = _new_figure(8.0, 4.0)
+    series = Series(report, colors)
+    for name, group in _by_backend(trials).items():
+        p50 = [t.latency_s.p50 for t in group if t.latency_s]
+        p99 = [t.latency_s.p99 for t in group if t.latency_s]
+        up = [high - mid for mid, high in zip(p50, p99, strict=True)]
+        series.draw(ax, name, group, p50, yerr=[[0.0] * len(p50), up], label=name)
+    _log2_workers_axis(ax, series.sizes)
+    ax.set_yscale("log")
     seconds = FuncFormatter(lambda value, _: format_seconds(value) if value > 0 else "")
-    ax.xaxis.set_major_formatter(seconds)
-    lows = [t.latency_s.p50 for t in trials if t.latency_s]
-    highs = [t.latency_s.p99 for t in trials if t.latency_s]
-    if min(lows) > 0 and max(highs) / min(lows) < 30:  # too few decades for major labels
-        ax.xaxis.set_minor_formatter(seconds)
-        ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set_xlabel("task latency (log scale):  ● p50   | p95   ■ p99")
+    ax.yaxis.set_major_formatter(seconds)
+    ax.yaxis.set_minor_formatter(seconds)
+    ax.tick_params(axis="y", which="minor", labelsize=7)
+    ax.set_ylabel("task latency: p50 (marker) to p99 (bar)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return fig
 
 
 def memory_plot(report: Report, colors: dict[str, str]) -> Figure | str:
     """Peak resident memory against workers; or why not."""
-    trials = [t for t in report.trials if t.status == "ok" and t.peak_rss_bytes]
+    trials = [t for t in _ok(report) if t.peak_rss_bytes]
     if not trials:
         return "no configuration measured memory"
     fig, ax = _new_figure(8.0, 4.0)
+    series = Series(report, colors)
     for name, group in _by_backend(trials).items():
-        xs = [t.workers for t in group]
-        ax.plot(
-            xs,
-            [(t.peak_rss_bytes or 0) / MIB for t in group],
-            "-o",
-            color=colors[name],
-            markersize=4,
-            label=f"{name}",
-        )
-        workers = [(t.workers, t.worker_peak_rss_bytes) for t in group if t.worker_peak_rss_bytes]
+        series.draw(ax, name, group, [(t.peak_rss_bytes or 0) / MIB for t in group], label=name)
+        workers = [t for t in group if t.worker_peak_rss_bytes]
         if workers:
-            ax.plot(
-                [w for w, _ in workers],
-                [(b or 0) / MIB for _, b in workers],
-                "--^",
-                color=colors[name],
-                markersize=4,
+            series.draw(
+                ax,
+                name,
+                workers,
+                [(t.worker_peak_rss_bytes or 0) / MIB for t in workers],
                 label=f"{name} (largest worker process)",
+                marker="^",
+                linestyle="--",
             )
-    _log2_workers_axis(ax, [t.workers for t in trials])
+    _log2_workers_axis(ax, series.sizes)
     ax.set_ylabel("peak RSS (MiB)")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)

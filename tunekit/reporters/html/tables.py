@@ -9,13 +9,15 @@ from tunekit.reporters.html.page import escape, not_measured
 from tunekit.units import format_bytes, format_rate, format_seconds
 
 if TYPE_CHECKING:
-    from tunekit.models import Report
+    from tunekit.models import Report, Trial
 
 
 def trial_table(report: Report) -> str:
     """One row per trial, in the order the backends were first run."""
     head = (
-        "<tr><th>backend</th><th>workers</th><th>status</th><th>tasks/s</th><th>±</th>"
+        "<tr><th>backend</th><th>workers</th><th>status</th>"
+        '<th title="calls that succeeded per second, median">calls/s</th>'
+        '<th title="spread of the values around the median">±</th>'
         "<th>p50</th><th>p95</th><th>p99</th><th>CPU/wall</th><th>peak RSS</th>"
         "<th>start-up</th><th>errors</th><th>reason</th></tr>"
     )
@@ -27,8 +29,8 @@ def trial_table(report: Report) -> str:
             t.backend,
             str(t.workers),
             t.status,
-            format_rate(t.throughput) if t.throughput else "-",
-            f"{t.throughput_spread:.0%}" if t.throughput_spread is not None else "-",
+            format_rate(t.goodput) if t.goodput else "-",
+            _spread(t),
             format_seconds(lat.p50) if lat else "-",
             format_seconds(lat.p95) if lat else "-",
             format_seconds(lat.p99) if lat else "-",
@@ -53,9 +55,43 @@ def trial_table(report: Report) -> str:
     return f'<table class="data">\n{head}\n' + "\n".join(rows) + "\n</table>"
 
 
+def _spread(trial: Trial) -> str:
+    """The spread, ``!`` when unstable, ``*N`` when measured N times (values merged)."""
+    spread = trial.goodput_spread if trial.goodput_spread is not None else trial.throughput_spread
+    if spread is None:
+        return "-"
+    marks = ("!" if trial.unstable else "") + (f"*{trial.reruns + 1}" if trial.reruns else "")
+    return f"{spread:.0%}{marks}"
+
+
+#: Column headers in words for the record fields of the lock and profile tables.
+LABELS = {
+    "self_share": "self time",
+    "total_share": "total time",
+    "location": "where",
+    "site": "created at",
+    "acquisitions": "acquired",
+    "contended": "contended",
+    "contended_share": "contended share",
+    "wait_s": "waited",
+    "wait_share": "share of time waiting",
+    "wait_max_s": "longest wait",
+    "hold_s": "held",
+    "mean_hold_s": "mean hold",
+    "hold_max_s": "longest hold",
+    "hold_cpu_fraction": "CPU while held",
+    "acquire_cost_share": "cost of acquiring",
+}
+
+
+def label(key: str) -> str:
+    """A record field's header: the words for it, else its name with spaces."""
+    return LABELS.get(key, key.removesuffix("_s").replace("_", " "))
+
+
 def _records_table(records: list[dict[str, Any]]) -> str:
     keys = list(dict.fromkeys(k for record in records for k in record))
-    head = "".join(f"<th>{escape(k)}</th>" for k in keys)
+    head = "".join(f"<th>{escape(label(k))}</th>" for k in keys)
     rows = [
         "<tr>" + "".join(f"<td>{escape(_cell(record.get(k), k))}</td>" for k in keys) + "</tr>"
         for record in records
@@ -70,6 +106,8 @@ def _cell(value: Any, key: str = "") -> str:
         return f"{value:.0%}"
     if key.endswith("bytes") and isinstance(value, int):
         return format_bytes(value)
+    if key.endswith("_s") and isinstance(value, int | float):
+        return format_seconds(value)
     if isinstance(value, float):
         return f"{value:.3g}"
     if isinstance(value, list | tuple):
@@ -80,9 +118,17 @@ def _cell(value: Any, key: str = "") -> str:
 def locks(report: Report) -> str:
     """The lock measurements the recommendation carries, one row each."""
     locks = [as_dict(lock) for lock in report.recommendation.locks]
-    if not locks:
-        return not_measured("no lock measurements in this report")
-    return _records_table(locks)
+    if locks:
+        return _records_table(locks)
+    probe = next((p for p in report.probes if p.name == "locks"), None)
+    if probe is not None and probe.status == "ok":
+        return (
+            '<p class="measured-none">No locks in your code: the lock probe ran and no lock, '
+            "semaphore, condition or queue created by your code was acquired.</p>"
+        )
+    if probe is not None:
+        return not_measured(f"the lock probe {probe.status}: {probe.reason}")
+    return not_measured("the lock probe did not run")
 
 
 def hot_functions(report: Report) -> str:
