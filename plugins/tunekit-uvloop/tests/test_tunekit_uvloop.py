@@ -44,6 +44,11 @@ def test_tunekit_plugins_lists_uvloop_with_its_distribution() -> None:
     ).stdout
     rows = [line.split()[:4] for line in out.splitlines()]
     assert ["backend", "uvloop", "tunekit-uvloop", DIST.version] in rows
+    # and its library: installed, with its version, and importable
+    version = importlib.metadata.version("uvloop")
+    assert ["library", "uvloop", "tunekit-uvloop", f"{version},", "imports"] in [
+        line.split() for line in out.splitlines()
+    ]
 
 
 def test_the_session_runs_on_a_uvloop_loop() -> None:
