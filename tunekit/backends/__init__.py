@@ -13,7 +13,9 @@ function they are ``thread`` plus a loop, and the adaptive sweep measures them l
 may set ``cheap_workers = True`` when a worker costs little (a thread, a task on an event loop):
 while its pool scales near-perfectly, the sweep grows it four times at a step. And it may
 define ``prepare()``, which a trial process runs before it imports the target (as a probe's
-``prepare`` is run): gevent's monkey-patching must come first.
+``prepare`` is run): gevent's monkey-patching must come first. A backend whose start-up is
+slow (a cluster) may set ``startup_estimate_s``: its first trial is planned and timed out with
+that much start-up until one of its trials has measured the real one.
 """
 
 from __future__ import annotations
