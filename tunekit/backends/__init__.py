@@ -11,7 +11,11 @@ A backend may also set ``sync_via`` to the name of the backend whose pool runs p
 (non-coroutine) functions for it: the event loops hand them to a thread pool, so for a plain
 function they are ``thread`` plus a loop, and the adaptive sweep measures them less. And it
 may set ``cheap_workers = True`` when a worker costs little (a thread, a task on an event loop):
-while its pool scales near-perfectly, the sweep grows it four times at a step.
+while its pool scales near-perfectly, the sweep grows it four times at a step. And it may
+define ``prepare()``, which a trial process runs before it imports the target (as a probe's
+``prepare`` is run): gevent's monkey-patching must come first. A backend whose start-up is
+slow (a cluster) may set ``startup_estimate_s``: its first trial is planned and timed out with
+that much start-up until one of its trials has measured the real one.
 """
 
 from __future__ import annotations

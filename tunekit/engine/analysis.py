@@ -314,6 +314,7 @@ def select_backends(
                 backend.scales,
                 getattr(backend, "sync_via", None),
                 cheap=bool(getattr(backend, "cheap_workers", False)),
+                startup_s=float(getattr(backend, "startup_estimate_s", 0.0)),
             )
         )
     return contenders

@@ -130,8 +130,8 @@ class TrialBench:
         """The start-up a pool of ``plan.workers`` of this backend should take: its largest
         earlier pool's, scaled by the number of workers (a process pool forks each)."""
         earlier = [t for t in self.trials if t.backend == plan.backend and t.startup_s is not None]
-        if not earlier:
-            return 0.0
+        if not earlier:  # what the backend declares (slow-starting clusters), else nothing
+            return next((c.startup_s for c in self.contenders if c.name == plan.backend), 0.0)
         largest = max(earlier, key=lambda t: t.workers)
         return (largest.startup_s or 0.0) * plan.workers / largest.workers
 

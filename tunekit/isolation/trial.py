@@ -44,8 +44,11 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
     """Measure one backend at one worker count: start-up, a warm-up batch, then the repeats."""
     name, workers = request.backend, request.workers
     tasks, repeats = request.tasks, request.repeats
-    target = load_target(request.target)
     backend: Backend = collect_backends(plugins)[name].item
+    prepare = getattr(backend, "prepare", None)
+    if prepare is not None:  # e.g. gevent's monkey-patching, before the user's module imports
+        prepare()
+    target = load_target(request.target)
     trial = Trial(backend=name, workers=workers, status="ok", tasks=tasks)
     reason = None if request.checked else backend.supports(target)
     if reason is not None:

@@ -54,6 +54,9 @@ class Contender:
     via: str | None = None
     #: Its workers cost little (a thread, a task on a loop): it may take large steps.
     cheap: bool = False
+    #: Seconds of one-off start-up the backend declares (a cluster, ``ray.init``): its first
+    #: trial is planned, and so timed out, with it until a trial has measured the real one.
+    startup_s: float = 0.0
 
 
 #: The largest pool ``name`` may have given its curve so far (``plan.limits.pool_limit``).

@@ -20,10 +20,17 @@ import click
 
 from tunekit.errors import ExitCode, Terminated, TunekitError
 from tunekit.files import write_atomically
+from tunekit.frontends.cli.libraries import library_statuses, plugin_distributions
 from tunekit.frontends.cli.params import ByteSize, finite, json_value, output_path
 from tunekit.frontends.cli.plugin_options import PluginOptionsCommand, run_plugins
 from tunekit.frontends.terminal import console_for
-from tunekit.plugins import collect_backends, collect_options, collect_probes, collect_reporters
+from tunekit.plugins import (
+    ENTRY_POINT_GROUP,
+    collect_backends,
+    collect_options,
+    collect_probes,
+    collect_reporters,
+)
 
 EXIT_INTERRUPTED = {"SIGINT": ExitCode.INTERRUPTED, "SIGTERM": ExitCode.TERMINATED}
 
@@ -237,7 +244,7 @@ def compare(old: Path, new: Path, threshold: float | None) -> int:
 @click.pass_context
 def plugins(ctx: click.Context) -> int:
     """List the installed backends, probes, report formats and plugin options of ``analyze``,
-    and where each comes from."""
+    where each comes from, and each plugin's libraries: version and whether they import."""
     pm = run_plugins(ctx)
     rows: list[tuple[str, str, str, str]] = []
     for kind, found in (
@@ -252,6 +259,10 @@ def plugins(ctx: click.Context) -> int:
     rows += [
         ("option", flag, reg.source, f"{reg.item.help} (sets {reg.item.env})")
         for flag, reg in collect_options(pm).items()
+    ]
+    rows += [
+        ("library", lib.name, lib.plugin, lib.describe())
+        for lib in library_statuses(plugin_distributions(ENTRY_POINT_GROUP))
     ]
     width = max((len(name) for _, name, _, _ in rows), default=0)
     for kind, name, source, description in rows:

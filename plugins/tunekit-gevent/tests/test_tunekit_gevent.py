@@ -1,0 +1,82 @@
+"""The ``gevent`` backend: discovery, patching before the import, a real analysis."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+try:
+    DIST = importlib.metadata.distribution("tunekit-gevent")
+except importlib.metadata.PackageNotFoundError:
+    pytest.skip("run `pip install -e plugins/tunekit-gevent`", allow_module_level=True)
+
+from tunekit.isolation.protocol import TrialRequest
+from tunekit.isolation.spawn import run_in_child
+from tunekit.models import Trial
+from tunekit.target import TargetSpec
+
+TARGETS = Path(__file__).parent / "gevent_targets.py"
+
+
+def analyze(example: str, *backends: str, code: int = 0) -> list[dict[str, Any]]:
+    """The trials of a small ``tunekit analyze`` of a bundled example."""
+    proc = subprocess.run(
+        [
+            *[sys.executable, "-m", "tunekit", "analyze", f"tunekit.examples:{example}"],
+            *[arg for name in backends for arg in ("--backend", name)],
+            *["--max-workers", "4", "--budget", "8", "--probe", "none", "--json", "-", "-q"],
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == code, proc.stderr
+    trials: list[dict[str, Any]] = json.loads(proc.stdout)["trials"]
+    return trials
+
+
+def test_tunekit_plugins_lists_gevent_with_its_distribution() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "tunekit", "plugins"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    rows = [line.split()[:4] for line in out.splitlines()]
+    assert ["backend", "gevent", "tunekit-gevent", DIST.version] in rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("backend", "patched"), [("gevent", True), ("thread", False)])
+def test_only_gevents_trial_process_is_patched_and_before_the_import(
+    backend: str, patched: bool
+) -> None:
+    """GIVEN a target that raises unless ``time`` was patched when it was imported WHEN a
+    trial runs it THEN it succeeds under gevent and fails under threads (not patched)."""
+    request = TrialRequest(TargetSpec(f"{TARGETS}:patched_nap"), backend, 2, 20, repeats=3)
+    outcome = run_in_child(request, 60)
+    assert isinstance(outcome.reply, Trial), outcome.reason
+    trial = outcome.reply
+    assert trial.status == "ok", trial.reason
+    assert (trial.errors == 0) is patched
+
+
+@pytest.mark.slow
+def test_gevent_analyzes_the_bundled_sync_example() -> None:
+    trials = analyze("blocking_io", "gevent")
+    assert trials and all(t["status"] == "ok" and t["errors"] == 0 for t in trials), trials
+
+
+@pytest.mark.slow
+def test_gevent_is_skipped_for_the_bundled_coroutine_example() -> None:
+    (trial,) = analyze("async_io", "gevent", code=1)
+    assert trial["status"] == "skipped"
+    assert trial["reason"].startswith("a coroutine function: gevent runs plain functions")
