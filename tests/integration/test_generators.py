@@ -59,3 +59,17 @@ def test_an_async_generator_is_iterated_to_the_end_by_every_call(
     assert "async generator function (a call consumes it to the end)" in out
     ran = {t.backend for t in report.trials if t.status == "ok" and not t.errors}
     assert {"sequential", "asyncio", "process"} <= ran
+
+
+def test_the_python_api_consumes_a_generator_function_object() -> None:
+    from tunekit import analyze as api_analyze
+
+    from ..targets import sleeping_generator
+
+    report = api_analyze(
+        sleeping_generator, inputs=[(1,), (2,)], backends=["sequential", "thread"], budget=8
+    )
+    assert report.workload.consumes == "generator"
+    assert report.workload.task_wall_s is not None
+    assert report.workload.task_wall_s >= MIN_SLEEP_S
+    assert "generator function (a call consumes it to the end)" in report.render("text")
