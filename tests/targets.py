@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 SLEEP_S = 0.02
@@ -177,3 +178,24 @@ def allocate_200mb() -> int:
     block = bytearray(200 * 2**20)
     block[:: 2**12] = b"\x01" * len(block[:: 2**12])
     return len(block)
+
+
+def sleeping_generator(steps: int = 3, delay: float = SLEEP_S / 2) -> Iterator[int]:
+    """A generator whose work is in its iteration: steps x delay of sleep per full pass."""
+    for step in range(steps):
+        time.sleep(delay)
+        yield step
+
+
+async def async_sleeping_generator(
+    steps: int = 3, delay: float = SLEEP_S / 2
+) -> AsyncIterator[int]:
+    """The async twin of ``sleeping_generator``: it awaits between its items."""
+    for step in range(steps):
+        await asyncio.sleep(delay)
+        yield step
+
+
+def generator_steps() -> list[object]:
+    """Inputs for the generator targets: how many steps each pass yields."""
+    return [(1,), (2,), (3,)]

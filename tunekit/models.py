@@ -88,6 +88,8 @@ class Workload:
     dispatch_s: dict[str, float] = field(default_factory=dict)
     #: Bytes allocated per call (memray), freed or not.
     allocated_bytes_per_task: int | None = None
+    #: "generator" / "async generator": a call consumed what the target yields to the end.
+    consumes: str | None = None
 
 
 @dataclass

@@ -68,6 +68,9 @@ class Target:
     func: Callable[..., Any]
     is_coroutine: bool
     calls: list[Call]
+    #: "generator" or "async generator" when a call consumes what the target yields to the
+    #: end (``func`` is then the consuming wrapper); None for a plain or coroutine function.
+    consumes: str | None = None
     #: What the first call returned, once the calibration has made it (backends that must
     #: check a result, e.g. that it pickles, look here before calling the target themselves).
     first_result: Any = NOT_CALLED
@@ -87,9 +90,46 @@ def split_spec(spec: str) -> tuple[str, str]:
 
 def load_target(spec: TargetSpec) -> Target:
     """Import the target, check it is callable, and build the list of per-task calls."""
-    func = resolve_callable(spec.target)
+    func, consumes = consuming(resolve_callable(spec.target))
     calls = build_calls(spec)
-    return Target(spec=spec, func=func, is_coroutine=is_coroutine_callable(func), calls=calls)
+    return Target(
+        spec=spec,
+        func=func,
+        is_coroutine=is_coroutine_callable(func),
+        calls=calls,
+        consumes=consumes,
+    )
+
+
+def consuming(func: Callable[..., Any]) -> tuple[Callable[..., Any], str | None]:
+    """The callable one task runs, and what it consumes: a generator function becomes a
+    function that exhausts the generator, an async generator function a coroutine function
+    that runs ``async for`` to the end, so a task is the generator's work, not the creation of
+    the generator object. The wrapper returns how many items were yielded (what crosses a
+    process boundary); anything else is returned unchanged with None."""
+    if inspect.isasyncgenfunction(func) or inspect.isasyncgenfunction(
+        getattr(func, "__call__", None)  # noqa: B004 - an object whose __call__ yields
+    ):
+
+        async def consume_async(*args: Any, **kwargs: Any) -> int:
+            count = 0
+            async for _ in func(*args, **kwargs):
+                count += 1
+            return count
+
+        return consume_async, "async generator"
+    if inspect.isgeneratorfunction(func) or inspect.isgeneratorfunction(
+        getattr(func, "__call__", None)  # noqa: B004 - an object whose __call__ yields
+    ):
+
+        def consume(*args: Any, **kwargs: Any) -> int:
+            count = 0
+            for _ in func(*args, **kwargs):
+                count += 1
+            return count
+
+        return consume, "generator"
+    return func, None
 
 
 def resolve_callable(spec: str) -> Callable[..., Any]:

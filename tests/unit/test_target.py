@@ -105,3 +105,24 @@ def test_calls_from_an_inputs_factory_map_tuples_dicts_and_values() -> None:
 def test_inputs_factory_that_raises_is_an_input_error() -> None:
     with pytest.raises(InputError, match=r"inputs factory .* raised ValueError: always broken"):
         build_calls(TargetSpec("m:f", inputs=target("always_fails")))
+
+
+def test_a_generator_target_is_consumed_to_the_end_per_call() -> None:
+    loaded = load_target(TargetSpec(target("sleeping_generator"), kwargs={"delay": 0.0}))
+    assert loaded.consumes == "generator"
+    assert not loaded.is_coroutine
+    assert loaded.func(4) == 4  # every item was pulled, not just the generator object built
+
+
+def test_an_async_generator_target_is_awaited_to_the_end_per_call() -> None:
+    import asyncio
+
+    loaded = load_target(TargetSpec(target("async_sleeping_generator")))
+    assert loaded.consumes == "async generator"
+    assert loaded.is_coroutine
+    assert asyncio.run(loaded.func(2, 0.0)) == 2
+
+
+def test_plain_and_coroutine_targets_consume_nothing() -> None:
+    assert load_target(TargetSpec(target("sleeper"))).consumes is None
+    assert load_target(TargetSpec(target("async_sleeper"))).consumes is None

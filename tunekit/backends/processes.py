@@ -21,7 +21,13 @@ from tunekit.backends import TaskResult
 from tunekit.calls import blocking_caller, one_result
 from tunekit.hookspecs import hookimpl
 from tunekit.snippets import SnippetRequest, plural
-from tunekit.target import Target, TargetSpec, is_coroutine_callable, resolve_callable
+from tunekit.target import (
+    Target,
+    TargetSpec,
+    consuming,
+    is_coroutine_callable,
+    resolve_callable,
+)
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
@@ -38,8 +44,11 @@ _caller: Callable[[Call], TaskResult] | None = None
 
 def _init_child(spec: dict[str, Any]) -> None:
     global _caller
-    func = resolve_callable(spec["target"])  # the arguments arrive pickled with each task
-    target = Target(TargetSpec(spec["target"]), func, is_coroutine_callable(func), calls=[])
+    # The arguments arrive pickled with each task; a generator is consumed here, in the child.
+    func, consumes = consuming(resolve_callable(spec["target"]))
+    target = Target(
+        TargetSpec(spec["target"]), func, is_coroutine_callable(func), [], consumes=consumes
+    )
     _caller = blocking_caller(target, deliver=pickle.dumps)
 
 

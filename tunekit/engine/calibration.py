@@ -67,6 +67,7 @@ class Calibration:
         wall = found.task_wall_s
         return Workload(
             is_coroutine=found.is_coroutine,
+            consumes=found.consumes,
             task_wall_s=wall,
             task_cpu_s=found.task_cpu_s,
             cpu_fraction=min(1.0, found.task_cpu_s / wall) if wall else None,

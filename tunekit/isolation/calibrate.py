@@ -78,6 +78,7 @@ def calibrate(target: Target, min_time_s: float, deadline_s: float | None = None
     latencies = [r.latency_s for r in results]
     inspection = Inspection(
         is_coroutine=target.is_coroutine,
+        consumes=target.consumes,
         inputs=len(target.calls),
         supports={},
         calls=len(results),
@@ -96,6 +97,7 @@ def _first_call_only(target: Target, result: TaskResult, wall: float, cpu: float
     """The calibration of a call so long that only its first run fits."""
     return Inspection(
         is_coroutine=target.is_coroutine,
+        consumes=target.consumes,
         inputs=len(target.calls),
         supports={},
         calls=1,

@@ -43,6 +43,8 @@ class Inspection:
     #: child's time besides them is its fixed cost.
     first_call_s: float = 0.0
     checks_s: float = 0.0
+    #: "generator" / "async generator" when a call consumes what the target yields.
+    consumes: str | None = None
 
 
 @dataclass

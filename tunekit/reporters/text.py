@@ -183,6 +183,8 @@ def workload_lines(report: Report) -> list[str]:
     if workload.task_wall_s is None:
         return []
     function = "coroutine function" if workload.is_coroutine else "function"
+    if workload.consumes:
+        function = f"{workload.consumes} function (a call consumes it to the end)"
     cpu = workload.task_cpu_s or 0.0
     lines = ["What the task does"]
     if workload.kind is not None:

@@ -80,7 +80,7 @@ def run_details(report: Report) -> str:
             (
                 "one call",
                 f"{format_seconds(workload.task_wall_s)} wall, {format_seconds(cpu)} CPU "
-                f"({'coroutine' if workload.is_coroutine else 'function'})",
+                f"({_shape(workload)})",
             )
         )
     kind = getattr(workload, "kind", None)
@@ -195,3 +195,11 @@ def _href(path: str) -> str:
     if re.match(r"^[a-z][a-z0-9+.-]*://", path):
         return path
     return Path(path).as_uri() if Path(path).is_absolute() else path
+
+
+def _shape(workload: Any) -> str:
+    """What kind of callable one call ran, as the facts table says it."""
+    consumes = getattr(workload, "consumes", None)
+    if consumes:
+        return f"{consumes}, consumed to the end"
+    return "coroutine" if workload.is_coroutine else "function"
