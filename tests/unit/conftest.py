@@ -22,6 +22,7 @@ def no_child_processes() -> Iterator[None]:
     # On a machine where matplotlib has never run, importing it builds its font cache by
     # running ``fc-list``: the library's start-up, not the test's, so it happens before the ban.
     import matplotlib.font_manager  # noqa: F401
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(subprocess, "Popen", _refuse)
         patch.setattr(os, "fork", _refuse)
