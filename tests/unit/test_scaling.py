@@ -46,3 +46,30 @@ def test_a_poor_fit_says_to_rely_on_the_measured_curve() -> None:
     assert fit.fitted and fit.poor
     assert fit.reason.endswith("rely on the measured curve")
     assert predict(fit, 8) is None
+
+
+def test_curves_are_fitted_per_backend_with_the_sequential_baseline_as_a_pool_of_one() -> None:
+    from tunekit.advice.scaling import fit_curves
+    from tunekit.models import Trial
+
+    def measured(backend: str, workers: int, value: float) -> Trial:
+        return Trial(
+            backend=backend,
+            workers=workers,
+            status="ok",
+            tasks=100,
+            repeats=3,
+            throughput=value,
+            throughput_spread=0.0,
+            throughput_values=[value] * 3,
+            wall_s=0.1,
+        )
+
+    amdahl = dict(usl_points(100.0, 0.1, 0.0, counts=(1, 2, 4, 8)))
+    trials = [measured("sequential", 1, amdahl[1])]
+    trials += [measured("thread", n, amdahl[n]) for n in (2, 4, 8)]
+    trials.append(Trial(backend="process", workers=2, status="failed", reason="boom"))
+    fits = fit_curves(trials, ["thread", "process"])
+    assert set(fits) == {"thread"}  # a backend with nothing usable gets no fit
+    assert fits["thread"].fitted and fits["thread"].lambda_ == pytest.approx(100.0, rel=1e-2)
+    assert fits["thread"].sigma == pytest.approx(0.1, abs=1e-2)

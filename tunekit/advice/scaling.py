@@ -10,10 +10,11 @@ configurations weigh alike. Pure: no I/O.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tunekit.models import ScalingFit
+from tunekit.models import ScalingFit, Trial
 
 if TYPE_CHECKING:  # numpy and scipy load only when a fit is made
     import numpy as np
@@ -88,3 +89,20 @@ def fit_usl(points: Sequence[tuple[int, float]], noise: float = 0.0) -> ScalingF
     else:
         reason = f"{law} fitted to {n_points} pool sizes, residuals {rms:.0%}"
     return ScalingFit(n_points, True, reason, lam, sigma, kappa, peak, rms, poor, len(start))
+
+
+def fit_curves(trials: Sequence[Trial], backends: Sequence[str]) -> dict[str, ScalingFit]:
+    """The scaling law fitted to each of ``backends``' goodput curves; the sequential baseline
+    stands for a pool of 1 where a backend has none (it is that, less the hand-over)."""
+    baseline = next((t for t in trials if t.backend == "sequential" and t.usable), None)
+    fits = {}
+    for name in backends:
+        curve = [t for t in trials if t.backend == name and t.usable]
+        if not curve:
+            continue
+        if baseline is not None and all(t.workers > 1 for t in curve):
+            curve = [baseline, *curve]
+        points = [(t.workers, v) for t in curve for v in t.goodput_values]
+        spreads = [t.goodput_spread or 0.0 for t in curve]
+        fits[name] = fit_usl(points, statistics.median(spreads))
+    return fits

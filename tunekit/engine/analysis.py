@@ -8,7 +8,6 @@ fit the scaling curves, measure the machine again, and recommend.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 from importlib.metadata import version
 
@@ -16,7 +15,7 @@ from tunekit.advice.classify import COMPUTING_CPU_FRACTION
 from tunekit.advice.locks import advise_from_probe
 from tunekit.advice.recommend import recommend
 from tunekit.advice.sanity import implausible_speedup
-from tunekit.advice.scaling import fit_usl
+from tunekit.advice.scaling import fit_curves
 from tunekit.engine.bench import TrialBench
 from tunekit.engine.budget import ADAPTIVE_BATCH_S, Budget
 from tunekit.engine.calibration import calibrate, classify_workload
@@ -231,7 +230,9 @@ class _Analysis:
             report.notes += sweep.notes
             self.stops = sweep.stops
         rerun_unstable(bench)
-        self.fit_curves()
+        self.report.fits.update(
+            fit_curves(self.report.trials, [c.name for c in self.contenders if c.scales])
+        )
         if budget.left() > 2 * CAPACITY_AFTER_S + 0.5:
             self.tell("measuring free cores again")
             machine.capacity_after_cores = free_cores(machine.cpus, CAPACITY_AFTER_S)
@@ -269,21 +270,6 @@ class _Analysis:
         if workload.kind in CORE_BOUND_KINDS:
             return max(1, round(machine.capacity_cores or machine.cpus))
         return None
-
-    def fit_curves(self) -> None:
-        """Fit the scaling law to each scaling backend's goodput curve; the sequential baseline
-        stands for a pool of 1 where the backend has none (it is that, less the hand-over)."""
-        trials = self.report.trials
-        baseline = next((t for t in trials if t.backend == "sequential" and t.usable), None)
-        for contender in self.contenders:
-            curve = [t for t in trials if t.backend == contender.name and t.usable]
-            if not contender.scales or not curve:
-                continue
-            if baseline is not None and all(t.workers > 1 for t in curve):
-                curve = [baseline, *curve]
-            points = [(t.workers, v) for t in curve for v in t.goodput_values]
-            spreads = [t.goodput_spread or 0.0 for t in curve]
-            self.report.fits[contender.name] = fit_usl(points, statistics.median(spreads))
 
 
 def select_backends(
