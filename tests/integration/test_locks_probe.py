@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import inspect
 import queue
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tunekit.advice.locks import advise_from_probe
 from tunekit.isolation.protocol import ProbeRequest, ProbeResult
@@ -21,20 +24,23 @@ from tunekit.target import TargetSpec
 from .. import lock_targets
 
 LOCK_TARGETS = Path(lock_targets.__file__)
+LOCK_CLASS_TARGETS = LOCK_TARGETS.with_name("lock_class_targets.py")
 
 
-def marked_site(name: str) -> str:
-    """``path:line`` of the line of tests/lock_targets.py marked ``# lock-site: name``."""
-    lines = LOCK_TARGETS.read_text().splitlines()
+def marked_site(name: str, path: Path = LOCK_TARGETS) -> str:
+    """``path:line`` of the line of ``path`` marked ``# lock-site: name``."""
+    lines = path.read_text().splitlines()
     [number] = [i for i, line in enumerate(lines, 1) if line.endswith(f"# lock-site: {name}")]
-    return f"{LOCK_TARGETS}:{number}"
+    return f"{path}:{number}"
 
 
-def probe(func: str, tmp_path: Path, task_wall_s: float = 0.002) -> dict[str, Any]:
-    """The lock probe's data for a function of tests/lock_targets.py, run in a child."""
+def probe(
+    func: str, tmp_path: Path, task_wall_s: float = 0.002, path: Path = LOCK_TARGETS
+) -> dict[str, Any]:
+    """The lock probe's data for a function of ``path`` (tests/lock_targets.py), in a child."""
     request = ProbeRequest(
         probe="locks",
-        target=TargetSpec(f"{LOCK_TARGETS}:{func}"),
+        target=TargetSpec(f"{path}:{func}"),
         profile_dir=str(tmp_path),
         time_s=0.5,
         task_wall_s=task_wall_s,
@@ -113,6 +119,20 @@ def test_an_asyncio_lock_held_across_an_await_is_shrink(tmp_path: Path) -> None:
     assert entry["kind"] == "asyncio.Lock"
     assert data["runner"] == "asyncio"
     assert data["lock_overhead"]["per_async_acquire_s"] >= 0
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="threading.Lock is a class from 3.13")
+def test_user_code_that_treats_threading_lock_as_a_class_runs_and_is_counted(
+    tmp_path: Path,
+) -> None:
+    # GIVEN code that annotates with, unions and isinstance-checks threading.Lock (3.13's class)
+    # WHEN the lock probe, having replaced threading.Lock before the import, runs it
+    data = probe("deposit", tmp_path, path=LOCK_CLASS_TARGETS)
+    # THEN no call failed its isinstance check and the lock is counted on its own line
+    assert data["calls"] > 0
+    assert data["errors"] == 0
+    [site] = [s for s in data["locks"] if s["site"] == marked_site("account", LOCK_CLASS_TARGETS)]
+    assert site["acquisitions"] >= data["calls"]
 
 
 # --- the instrumented locks, in this process (no factory is replaced) --------------------------

@@ -3,10 +3,12 @@ acquisitions, contention and holds right, and name the line that made them."""
 
 from __future__ import annotations
 
+import _thread
 import inspect
 import queue
 import sys
 import threading
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from tunekit.isolation.spawn import run_in_child
 from tunekit.probes import locks
 from tunekit.probes.locks import REGISTRY, Counts, InstrumentedLock, Registry, origin_of
 from tunekit.probes.locks.overhead import measure_overhead
+from tunekit.probes.locks.registry import CountingLock
 from tunekit.target import TargetSpec
 
 from .. import lock_targets
@@ -188,3 +191,23 @@ def test_no_module_of_the_probe_is_taken_for_a_lock_site() -> None:
 )
 def test_origin_of_a_file(filename: str, origin: str) -> None:
     assert origin_of(filename) == origin
+
+
+def test_the_replacement_lock_is_a_class_that_raw_and_counting_locks_are_instances_of() -> None:
+    """GIVEN ``CountingLock``, what ``threading.Lock`` becomes (a class, as on 3.13) WHEN user
+    code calls it, unions it and checks instances and subclasses THEN each works as on 3.13."""
+    lock = CountingLock()  # the counting lock is made here
+    assert isinstance(lock, InstrumentedLock)
+    assert isinstance(lock, CountingLock)
+    assert isinstance(_thread.allocate_lock(), CountingLock)
+    assert not isinstance(threading.RLock(), CountingLock)
+    assert issubclass(InstrumentedLock, CountingLock)
+    assert issubclass(type(_thread.allocate_lock()), CountingLock)
+    assert CountingLock | None == typing.Optional[CountingLock]  # noqa: UP045 (the union's twin)
+    with lock:
+        assert lock.locked()
+    lines = HERE.read_text().splitlines()
+    [line] = [
+        n for n, text in enumerate(lines, 1) if text.endswith("# the counting lock is made here")
+    ]
+    assert lock._site.site == f"{HERE}:{line}"

@@ -40,7 +40,7 @@ from tunekit.probes.locks.async_lock import InstrumentedAsyncLock
 from tunekit.probes.locks.counting import CPU_SAMPLE_EVERY, Counts, Site
 from tunekit.probes.locks.origin import origin_of
 from tunekit.probes.locks.overhead import correct_holds, estimate_overhead, measure_overhead
-from tunekit.probes.locks.registry import REGISTRY, Registry, new_lock, new_rlock
+from tunekit.probes.locks.registry import REGISTRY, CountingLock, Registry, new_rlock
 from tunekit.probes.locks.runs import (
     IN_FLIGHT,
     MAX_THREADS,
@@ -80,7 +80,7 @@ HIDDEN_LISTED = 10
 def instrument() -> None:
     """Make ``threading.Lock``/``RLock`` and ``asyncio.Lock`` counting, in this process, for
     good (call it before the code to measure is imported)."""
-    threading.Lock = new_lock  # type: ignore[assignment]
+    threading.Lock = CountingLock  # type: ignore[assignment]
     threading.RLock = new_rlock  # type: ignore[assignment]
     asyncio.Lock = asyncio.locks.Lock = InstrumentedAsyncLock  # type: ignore[misc]
 
@@ -101,7 +101,7 @@ class LockProbe:
 
     def run(self, target: Target, context: ProbeContext) -> dict[str, Any]:
         """Run the target concurrently for ``context.time_s``; counts by site, and overhead."""
-        if getattr(threading, "Lock", None) is not new_lock:
+        if getattr(threading, "Lock", None) is not CountingLock:
             instrument()  # prepare() was not called: locks made at import are not seen
         share_before = core_share()
         if target.is_coroutine:

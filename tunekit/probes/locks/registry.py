@@ -1,7 +1,9 @@
 """Where instrumented locks were made: their creation sites, and the factories that make them.
 
-``new_lock`` and ``new_rlock`` are what ``threading.Lock`` and ``threading.RLock`` become once
-the factories are replaced; they count at the sites of ``REGISTRY``.
+``CountingLock`` and ``new_rlock`` are what ``threading.Lock`` and ``threading.RLock`` become once
+the factories are replaced; they count at the sites of ``REGISTRY``. ``CountingLock`` is a
+class, as ``threading.Lock`` is from 3.13 on: user code that writes ``isinstance(x,
+threading.Lock)`` or ``threading.Lock | None`` keeps working, for raw and counting locks alike.
 """
 
 from __future__ import annotations
@@ -121,9 +123,26 @@ def _gc_paused() -> Iterator[None]:
 REGISTRY = Registry()
 
 
-def new_lock() -> InstrumentedLock:
-    """A counting ``threading.Lock`` at the caller's site in ``REGISTRY``."""
-    return InstrumentedLock(RAW_LOCK(), REGISTRY.site_of(sys._getframe(1), "Lock"), REGISTRY)
+#: What ``isinstance(x, threading.Lock)`` accepts once instrumented: either kind of lock.
+LOCK_TYPES = (InstrumentedLock, _thread.LockType)
+
+
+class _CountingLockType(type):
+    """Calling the class makes a counting lock at the caller's site; instance and subclass
+    checks accept raw locks and counting ones."""
+
+    def __call__(cls) -> InstrumentedLock:
+        return InstrumentedLock(RAW_LOCK(), REGISTRY.site_of(sys._getframe(1), "Lock"), REGISTRY)
+
+    def __instancecheck__(cls, instance: object) -> bool:
+        return isinstance(instance, LOCK_TYPES)
+
+    def __subclasscheck__(cls, subclass: type) -> bool:
+        return issubclass(subclass, LOCK_TYPES)
+
+
+class CountingLock(metaclass=_CountingLockType):
+    """What ``threading.Lock`` becomes: a class whose instances are counting locks."""
 
 
 def new_rlock() -> InstrumentedRLock:
