@@ -7,20 +7,17 @@ So the two backends side by side measure what the loop alone changes.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from tunekit.backends import Runner, TaskResult
-from tunekit.backends.asyncio_loop import run_consumers
-from tunekit.calls import call_async, call_sync, start_all_threads
+from tunekit.backends import Runner
+from tunekit.backends.asyncio_loop import loop_session
 from tunekit.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
-    from tunekit.target import Call, Target
+    from tunekit.target import Target
 
 
 class UvloopBackend:
@@ -38,28 +35,11 @@ class UvloopBackend:
         """Whatever asyncio runs: coroutines on the loop, anything else in its executor."""
         return None
 
-    @contextmanager
-    def session(self, target: Target, workers: int) -> Iterator[Runner]:
+    def session(self, target: Target, workers: int) -> AbstractContextManager[Runner]:
         """Create a uvloop loop (and the executor's threads for sync code), yield a runner."""
         import uvloop
 
-        func = target.func
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-            loop = runner.get_loop()
-            if target.is_coroutine:
-
-                def await_one(call: Call) -> Awaitable[TaskResult]:
-                    return call_async(func, call)
-
-                yield lambda calls: runner.run(run_consumers(calls, workers, await_one))
-                return
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
-                start_all_threads(pool, workers)
-
-                def submit_one(call: Call) -> Awaitable[TaskResult]:
-                    return loop.run_in_executor(pool, call_sync, func, call)
-
-                yield lambda calls: runner.run(run_consumers(calls, workers, submit_one))
+        return loop_session(target, workers, uvloop.new_event_loop)
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import Runner, TaskResult
@@ -68,26 +68,37 @@ class AsyncioBackend:
         """Coroutines run on the loop, anything else in its executor."""
         return None
 
-    @contextmanager
-    def session(self, target: Target, workers: int) -> Iterator[Runner]:
+    def session(self, target: Target, workers: int) -> AbstractContextManager[Runner]:
         """Create the loop (and the executor's threads for sync code), then yield a runner."""
-        func = target.func
-        with asyncio.Runner() as runner:
-            loop = runner.get_loop()
-            if target.is_coroutine:
+        return loop_session(target, workers)
 
-                def await_one(call: Call) -> Awaitable[TaskResult]:
-                    return call_async(func, call)
 
-                yield lambda calls: runner.run(run_consumers(calls, workers, await_one))
-                return
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
-                start_all_threads(pool, workers)
+@contextmanager
+def loop_session(
+    target: Target,
+    workers: int,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+) -> Iterator[Runner]:
+    """A runner of calls on one asyncio loop (``loop_factory``'s, e.g. uvloop's, or the
+    default): coroutines as at most ``workers`` tasks on it, anything else on ``workers``
+    threads of its executor. Plugins of other asyncio loops share it."""
+    func = target.func
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        loop = runner.get_loop()
+        if target.is_coroutine:
 
-                def submit_one(call: Call) -> Awaitable[TaskResult]:
-                    return loop.run_in_executor(pool, call_sync, func, call)
+            def await_one(call: Call) -> Awaitable[TaskResult]:
+                return call_async(func, call)
 
-                yield lambda calls: runner.run(run_consumers(calls, workers, submit_one))
+            yield lambda calls: runner.run(run_consumers(calls, workers, await_one))
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
+            start_all_threads(pool, workers)
+
+            def submit_one(call: Call) -> Awaitable[TaskResult]:
+                return loop.run_in_executor(pool, call_sync, func, call)
+
+            yield lambda calls: runner.run(run_consumers(calls, workers, submit_one))
 
 
 @hookimpl
