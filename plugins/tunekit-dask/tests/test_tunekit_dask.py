@@ -49,6 +49,7 @@ from tunekit.isolation.spawn import ChildOutcome, run_in_child
 from tunekit.models import Trial
 from tunekit.plugins import collect_backends, get_plugin_manager
 from tunekit.target import TargetSpec, load_target
+from tunekit.testing import plugin_rows
 
 TARGETS = Path(__file__).parent / "dask_targets.py"
 EXTERNAL_WORKERS = 2
@@ -98,14 +99,7 @@ def trial_of(outcome: ChildOutcome) -> dict[str, Any]:
 
 
 def test_tunekit_plugins_lists_dask_with_its_distribution_and_version() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "tunekit", "plugins"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    rows = [line.split()[:4] for line in out.splitlines()]
+    rows = plugin_rows()
     assert ["backend", "dask", "tunekit-dask", DIST.version] in rows
 
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,37 +17,20 @@ from tunekit.isolation.protocol import TrialRequest
 from tunekit.isolation.spawn import run_in_child
 from tunekit.models import Trial
 from tunekit.target import TargetSpec
+from tunekit.testing import analyze_trials, plugin_rows
 
 TARGETS = Path(__file__).parent / "gevent_targets.py"
 
 
 def analyze(example: str, *backends: str, code: int = 0) -> list[dict[str, Any]]:
-    """The trials of a small ``tunekit analyze`` of a bundled example."""
-    proc = subprocess.run(
-        [
-            *[sys.executable, "-m", "tunekit", "analyze", f"tunekit.examples:{example}"],
-            *[arg for name in backends for arg in ("--backend", name)],
-            *["--max-workers", "4", "--budget", "8", "--probe", "none", "--json", "-", "-q"],
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+    """The trials of a small ``tunekit analyze``."""
+    return analyze_trials(
+        f"tunekit.examples:{example}", *backends, max_workers=4, budget=8, code=code
     )
-    assert proc.returncode == code, proc.stderr
-    trials: list[dict[str, Any]] = json.loads(proc.stdout)["trials"]
-    return trials
 
 
 def test_tunekit_plugins_lists_gevent_with_its_distribution() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "tunekit", "plugins"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    rows = [line.split()[:4] for line in out.splitlines()]
+    rows = plugin_rows()
     assert ["backend", "gevent", "tunekit-gevent", DIST.version] in rows
 
 

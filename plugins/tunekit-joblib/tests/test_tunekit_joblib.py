@@ -15,34 +15,16 @@ try:
 except importlib.metadata.PackageNotFoundError:
     pytest.skip("run `pip install -e plugins/tunekit-joblib`", allow_module_level=True)
 
+from tunekit.testing import analyze_trials, plugin_rows
+
 
 def analyze(example: str, *backends: str) -> list[dict[str, Any]]:
-    """The trials of a small ``tunekit analyze`` of a bundled example."""
-    proc = subprocess.run(
-        [
-            *[sys.executable, "-m", "tunekit", "analyze", f"tunekit.examples:{example}"],
-            *[arg for name in backends for arg in ("--backend", name)],
-            *["--max-workers", "2", "--budget", "10", "--probe", "none", "--json", "-", "-q"],
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    trials: list[dict[str, Any]] = json.loads(proc.stdout)["trials"]
-    return trials
+    """The trials of a small ``tunekit analyze``."""
+    return analyze_trials(f"tunekit.examples:{example}", *backends, max_workers=2, budget=10)
 
 
 def test_tunekit_plugins_lists_joblib_with_its_distribution() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "tunekit", "plugins"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    rows = [line.split()[:4] for line in out.splitlines()]
+    rows = plugin_rows()
     assert ["backend", "joblib", "tunekit-joblib", DIST.version] in rows
 
 

@@ -25,6 +25,8 @@ except importlib.metadata.PackageNotFoundError:
 
 from tunekit_ray import ADDRESS_ENV, RayBackend, choose_chunksize, ray_address
 
+from tunekit.testing import plugin_rows
+
 
 @pytest.fixture
 def short_tmp() -> Iterator[Path]:
@@ -44,14 +46,7 @@ def ray_processes(tmp: Path) -> list[str]:
 
 
 def test_tunekit_plugins_lists_ray_and_its_address_option() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "tunekit", "plugins"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    rows = [line.split()[:4] for line in out.splitlines()]
+    rows = plugin_rows()
     assert ["backend", "ray", "tunekit-ray", DIST.version] in rows
     assert ["option", "--ray-address", "tunekit-ray", DIST.version] in rows
 

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,37 +16,18 @@ except importlib.metadata.PackageNotFoundError:
 from tunekit_trio import TrioBackend
 
 from tunekit.target import TargetSpec, load_target
+from tunekit.testing import analyze_trials, plugin_rows
 
 TARGETS = Path(__file__).parent / "trio_targets.py"
 
 
 def analyze(target: str, *backends: str, code: int = 0) -> list[dict[str, Any]]:
     """The trials of a small ``tunekit analyze``."""
-    proc = subprocess.run(
-        [
-            *[sys.executable, "-m", "tunekit", "analyze", target],
-            *[arg for name in backends for arg in ("--backend", name)],
-            *["--max-workers", "2", "--budget", "8", "--probe", "none", "--json", "-", "-q"],
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert proc.returncode == code, proc.stderr
-    trials: list[dict[str, Any]] = json.loads(proc.stdout)["trials"]
-    return trials
+    return analyze_trials(target, *backends, max_workers=2, budget=8, code=code)
 
 
 def test_tunekit_plugins_lists_trio_with_its_distribution() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "tunekit", "plugins"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    rows = [line.split()[:4] for line in out.splitlines()]
+    rows = plugin_rows()
     assert ["backend", "trio", "tunekit-trio", DIST.version] in rows
 
 

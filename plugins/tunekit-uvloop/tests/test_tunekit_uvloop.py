@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import subprocess
 import sys
 from typing import Any
@@ -15,23 +14,12 @@ try:
 except importlib.metadata.PackageNotFoundError:
     pytest.skip("run `pip install -e plugins/tunekit-uvloop`", allow_module_level=True)
 
+from tunekit.testing import analyze_trials
+
 
 def analyze(example: str, *backends: str) -> list[dict[str, Any]]:
-    """The trials of a small ``tunekit analyze`` of a bundled example."""
-    proc = subprocess.run(
-        [
-            *[sys.executable, "-m", "tunekit", "analyze", f"tunekit.examples:{example}"],
-            *[arg for name in backends for arg in ("--backend", name)],
-            *["--max-workers", "2", "--budget", "8", "--probe", "none", "--json", "-", "-q"],
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    trials: list[dict[str, Any]] = json.loads(proc.stdout)["trials"]
-    return trials
+    """The trials of a small ``tunekit analyze``."""
+    return analyze_trials(f"tunekit.examples:{example}", *backends, max_workers=2, budget=8)
 
 
 def test_tunekit_plugins_lists_uvloop_with_its_distribution() -> None:
