@@ -44,12 +44,12 @@ from tunekit_dask import (
     choose_workers,
 )
 
+from tunekit.frontends.testing import plugin_rows
 from tunekit.isolation.protocol import TrialRequest
 from tunekit.isolation.spawn import ChildOutcome, run_in_child
 from tunekit.models import Trial
 from tunekit.plugins import collect_backends, get_plugin_manager
 from tunekit.target import TargetSpec, load_target
-from tunekit.testing import plugin_rows
 
 TARGETS = Path(__file__).parent / "dask_targets.py"
 EXTERNAL_WORKERS = 2

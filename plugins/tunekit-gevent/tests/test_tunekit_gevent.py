@@ -13,11 +13,11 @@ try:
 except importlib.metadata.PackageNotFoundError:
     pytest.skip("run `pip install -e plugins/tunekit-gevent`", allow_module_level=True)
 
+from tunekit.frontends.testing import analyze_trials, plugin_rows
 from tunekit.isolation.protocol import TrialRequest
 from tunekit.isolation.spawn import run_in_child
 from tunekit.models import Trial
 from tunekit.target import TargetSpec
-from tunekit.testing import analyze_trials, plugin_rows
 
 TARGETS = Path(__file__).parent / "gevent_targets.py"
 

@@ -15,7 +15,7 @@ try:
 except importlib.metadata.PackageNotFoundError:
     pytest.skip("run `pip install -e plugins/tunekit-joblib`", allow_module_level=True)
 
-from tunekit.testing import analyze_trials, plugin_rows
+from tunekit.frontends.testing import analyze_trials, plugin_rows
 
 
 def analyze(example: str, *backends: str) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ except importlib.metadata.PackageNotFoundError:
 
 from tunekit_ray import ADDRESS_ENV, RayBackend, choose_chunksize, ray_address
 
-from tunekit.testing import plugin_rows
+from tunekit.frontends.testing import plugin_rows
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ except importlib.metadata.PackageNotFoundError:
 
 from tunekit_trio import TrioBackend
 
+from tunekit.frontends.testing import analyze_trials, plugin_rows
 from tunekit.target import TargetSpec, load_target
-from tunekit.testing import analyze_trials, plugin_rows
 
 TARGETS = Path(__file__).parent / "trio_targets.py"
 

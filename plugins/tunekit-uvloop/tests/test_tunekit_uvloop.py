@@ -14,7 +14,7 @@ try:
 except importlib.metadata.PackageNotFoundError:
     pytest.skip("run `pip install -e plugins/tunekit-uvloop`", allow_module_level=True)
 
-from tunekit.testing import analyze_trials
+from tunekit.frontends.testing import analyze_trials
 
 
 def analyze(example: str, *backends: str) -> list[dict[str, Any]]:
