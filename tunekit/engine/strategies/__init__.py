@@ -24,23 +24,18 @@ class Bench(Protocol):
         self, plan: TrialPlan, batch_s: float, throughput: float | None = None, grid: bool = False
     ) -> Trial:
         """Measure ``plan`` with batches of about ``batch_s`` (not appended to ``trials``)."""
-        ...
 
     def adaptive_batch(self, expected: int) -> float:
         """Seconds per batch for the next adaptive trial, of ``expected`` trials in all."""
-        ...
 
     def grid_batch(self, trials_left: int) -> float:
         """Seconds per batch for the next grid trial, ``trials_left`` to go."""
-        ...
 
     def fitting(self, batch_s: float) -> float:
         """The batch length ``measure`` would really plan for ``batch_s`` now."""
-        ...
 
     def recommended(self) -> Trial | None:
         """The trial the recommendation would choose from ``trials``."""
-        ...
 
 
 def ruled_out(trials: list[Trial], plan: TrialPlan) -> bool:
