@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from tunekit.backends import Runner
-from tunekit.backends.asyncio_loop import loop_session
+from tunekit.backends.asyncio_loop import AsyncioBackend, loop_session
 from tunekit.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -20,20 +20,12 @@ if TYPE_CHECKING:
     from tunekit.target import Target
 
 
-class UvloopBackend:
-    """uvloop: asyncio's API on libuv, for coroutines that wait on I/O."""
+class UvloopBackend(AsyncioBackend):
+    """uvloop: asyncio's API on libuv, for coroutines that wait on I/O. All but the loop (what
+    it supports, its cheap workers, plain functions on threads) is the asyncio backend's."""
 
     name = "uvloop"
     description = "one uvloop event loop (sync functions: loop.run_in_executor on threads)"
-    scales = True
-    #: A worker is a task on the loop or a thread: cheap, so pools may grow in large steps.
-    cheap_workers = True
-    #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
-    sync_via = "thread"
-
-    def supports(self, target: Target) -> str | None:
-        """Whatever asyncio runs: coroutines on the loop, anything else in its executor."""
-        return None
 
     def session(self, target: Target, workers: int) -> AbstractContextManager[Runner]:
         """Create a uvloop loop (and the executor's threads for sync code), yield a runner."""
