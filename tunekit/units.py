@@ -23,3 +23,8 @@ def format_bytes(value: int) -> str:
     if value >= 2**20:
         return f"{value / 2**20:.0f} MiB"
     return f"{value / 2**10:.0f} KiB"
+
+
+def format_error_share(rate: float) -> str:
+    """A share of calls that raised for people: ``none`` or ``4.5%``."""
+    return "none" if rate == 0 else f"{rate:.1%}"

@@ -365,3 +365,37 @@ def test_model_cost_says_what_a_user_must_adopt() -> None:
     coro = [model_cost(b, True) for b in ("sequential", "asyncio", "thread", "tornado", "twisted")]
     assert coro == sorted(coro)
     assert model_cost("some-plugin", True) > model_cost("twisted", True)
+
+
+def test_a_pool_that_fails_many_calls_gives_way_to_a_clean_one_within_a_tenth() -> None:
+    # GIVEN a service that refuses beyond 8 at once: 32 threads keep its 8 slots fuller than 8
+    # threads do, so they reach more goodput, but 94% of their calls raise
+    trials = [
+        ok("sequential", 1, 50),
+        ok("thread", 2, 100),
+        ok("thread", 8, 370),
+        ok("thread", 32, 400, error_rate=0.94),
+    ]
+    rec = recommend(trials, WAITING, IDLE)
+    # THEN the clean pool, within a tenth of that goodput, is recommended, and the reason says why
+    assert (rec.model, rec.pool_size) == ("thread", 8)
+    assert rec.reasons[1].startswith("fewer failed calls: thread x32 reached 400 calls/s, but 94%")
+    assert rec.reasons[1].endswith("thread x8 reached 0.93 of that with none failing")
+
+
+@pytest.mark.parametrize(
+    ("clean_goodput", "error_rate", "expected"),
+    [
+        (350, 0.94, "thread x32"),  # the clean pool gives up more than a tenth: errors pay
+        (370, 0.04, "thread x32"),  # within the tolerance: the goodput decides
+        (370, 0.94, "thread x8"),
+    ],
+)
+def test_the_price_of_errors(clean_goodput: float, error_rate: float, expected: str) -> None:
+    trials = [
+        ok("sequential", 1, 50),
+        ok("thread", 8, clean_goodput),
+        ok("thread", 32, 400, error_rate=error_rate),
+    ]
+    rec = recommend(trials, WAITING, IDLE)
+    assert f"{rec.model} x{rec.pool_size}" == expected

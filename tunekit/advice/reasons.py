@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from tunekit.advice.classify import releases_gil
 from tunekit.advice.rules import goodput
 from tunekit.models import Machine, Trial, Workload
-from tunekit.units import format_rate
+from tunekit.units import format_error_share, format_rate
 
 #: Batch enough calls per task that dispatch is at most 1/this of the work (10: 10% overhead).
 BATCH_DISPATCH_SHARE_INV = 10
@@ -171,6 +171,16 @@ def errors(chosen: Trial, usable: Sequence[Trial]) -> list[str]:
         f"calls raised in other configurations: up to {worst.error_rate:.0%} in {worst.key} "
         f"(first: {worst.first_error})"
     ]
+
+
+def fewer_errors(chosen: Trial, failing: Trial) -> str:
+    """Why a configuration with fewer errors was taken over one with more goodput."""
+    share = goodput(chosen) / goodput(failing) if goodput(failing) else 0.0
+    return (
+        f"fewer failed calls: {failing.key} reached {rate(failing)} calls/s, but "
+        f"{failing.error_rate:.0%} of its calls raised ({failing.first_error}); {chosen.key} "
+        f"reached {share:.2f} of that with {format_error_share(chosen.error_rate)} failing"
+    )
 
 
 def nothing_worked(trials: Sequence[Trial]) -> str:

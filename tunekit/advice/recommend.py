@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from tunekit.advice import reasons as why
-from tunekit.advice.rules import errors_rise, goodput, knee_of, model_cost, noise_band, ties
+from tunekit.advice.rules import (
+    CLEAN_SHARE,
+    cleaner,
+    errors_rise,
+    goodput,
+    knee_of,
+    model_cost,
+    noise_band,
+    ties,
+)
 from tunekit.models import Machine, Recommendation, Trial, Workload
 
 #: Workloads that need a core per worker: more workers than free cores only add contention.
@@ -67,6 +76,9 @@ def recommend(
     chosen = min(
         tied, key=lambda k: (model_cost(k.backend, workload.is_coroutine), k.workers, -goodput(k))
     )
+    failing, clean = chosen, _cleaner_choice(chosen, usable, workload)
+    if clean is not None:
+        chosen, tied = clean, [clean]
     baseline = next((t for t in everything if t.backend == "sequential"), None)
     speedup = goodput(chosen) / goodput(baseline) if baseline and goodput(baseline) else None
     reasons = [why.headline(chosen, baseline, speedup)]
@@ -85,6 +97,8 @@ def recommend(
         reasons.append(why.chunks(chosen.chunksize))
     reasons += why.runs_on_other(sorted(runs_on_other), via or {})
     reasons += why.other_backends(everything, chosen, baseline)
+    if clean is not None:
+        reasons.insert(1, why.fewer_errors(chosen, failing))
     reasons += why.errors(chosen, everything)
     return Recommendation(
         model=chosen.backend,
@@ -96,6 +110,29 @@ def recommend(
         goodput=chosen.goodput,
         still_scaling=still is not None,
         tied=[t.key for t in tied] if len(tied) > 1 else [],
+    )
+
+
+def _cleaner_choice(chosen: Trial, usable: Sequence[Trial], workload: Workload) -> Trial | None:
+    """What to take instead of ``chosen`` when it fails too many calls (``rules.cleaner``):
+    of the configurations that fail fewer and still reach ``CLEAN_SHARE`` of its goodput, the
+    cheapest model tied with the best of them; None when ``chosen`` stands."""
+    best = cleaner(chosen, usable)
+    if best is None:
+        return None
+    floor = CLEAN_SHARE * goodput(chosen)
+    noise = noise_band(best)
+    candidates = [
+        t
+        for t in usable
+        if t.error_rate <= best.error_rate + noise
+        and not errors_rise(best, t)
+        and goodput(t) >= floor
+        and ties(t, best, noise)
+    ]
+    return min(
+        candidates or [best],
+        key=lambda t: (model_cost(t.backend, workload.is_coroutine), t.workers, -goodput(t)),
     )
 
 

@@ -36,6 +36,14 @@ NOISE_VALUES = 3
 #: least this: one-sided p < 0.0015, so that among the dozens of comparisons an analysis makes,
 #: a chance difference in a few errors is almost never called a limit.
 ERRORS_Z = 3.0
+#: The price of failures, a contract of the recommendation rather than a measurement (a failed
+#: call costs its caller a retry and the service a request it had to refuse, which goodput
+#: does not see): a recommended configuration fails at most ``ERROR_TOLERANCE`` of its calls
+#: while a configuration whose errors are fewer, beyond chance, reaches ``CLEAN_SHARE`` of its
+#: goodput. In other words, tunekit gives up at most 10% of goodput to fail no more calls than
+#: needed, and never more than that (docs/how-it-measures.md, "Goodput").
+ERROR_TOLERANCE = 0.05
+CLEAN_SHARE = 0.9
 #: What a user must adopt to run a function each way, cheapest first: nothing; the standard
 #: library's executors, threads before processes (no pickling, no start-up, shared memory);
 #: an event loop that only hands plain calls to threads; then whole frameworks. For an
@@ -133,3 +141,21 @@ def knee_of(curve: Sequence[Trial]) -> Trial | None:
     cleanest = min(close, key=lambda t: t.error_rate)
     clean = [t for t in close if not errors_rise(cleanest, t)]
     return min(clean, key=lambda t: (t.workers, -goodput(t)))
+
+
+def cleaner(chosen: Trial, candidates: Sequence[Trial]) -> Trial | None:
+    """The configuration to take instead of ``chosen`` when it fails more than
+    ``ERROR_TOLERANCE`` of its calls: the best goodput among ``candidates`` that fail fewer,
+    beyond chance (``errors_rise``), at most the tolerance, and reach ``CLEAN_SHARE`` of its
+    goodput; None when ``chosen`` stands."""
+    if chosen.error_rate <= ERROR_TOLERANCE:
+        return None
+    clean = [
+        t
+        for t in candidates
+        if t.usable
+        and t.error_rate <= ERROR_TOLERANCE
+        and errors_rise(t, chosen)
+        and goodput(t) >= CLEAN_SHARE * goodput(chosen)
+    ]
+    return max(clean, key=goodput, default=None)

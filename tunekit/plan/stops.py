@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tunekit.advice.rules import goodput
 from tunekit.models import Trial
-from tunekit.units import format_rate
+from tunekit.units import format_error_share, format_rate
 
 #: A median task latency this many times the previous pool's, with no goodput gained, means
 #: tasks wait for something shared: by Little's law the added workers only lengthen a queue.
@@ -62,7 +62,7 @@ def describe(stop: Stop, trials: Mapping[str, Trial]) -> str:
     if stop.kind == "errors":
         return (
             f"errors began: at {mine.workers} workers {mine.error_rate:.0%} of calls raised "
-            f"({mine.first_error}); at {other.workers}, {_share(other.error_rate)}: a larger "
+            f"({mine.first_error}); at {other.workers}, {format_error_share(other.error_rate)}: a larger "
             "pool only adds failed calls"
         )
     if stop.kind == "fit":
@@ -146,10 +146,6 @@ def _stalled(after: Trial, before: Trial, noise: float) -> str:
 
 def _rate(trial: Trial) -> str:
     return format_rate(goodput(trial))
-
-
-def _share(rate: float) -> str:
-    return "none" if rate == 0 else f"{rate:.0%}"
 
 
 def _ms(seconds: float) -> str:
