@@ -133,20 +133,21 @@ def wide_service(backend: str, n: int) -> float:
             2,
             "sequential x1, thread x2, process x2, process x4, asyncio x2, tornado x2",
         ),
-        # a service of 8: threads lead, near-perfect, in steps of 4 to x32; the knee x8 is
-        # refined by the engine, not here; process ties at the knee and stops with threads'
-        # family reason? no: another family grows once, gains nothing, and stops
+        # a service of 8: threads, the cheapest, double near-perfectly at the screen, so no
+        # other model is screened at x2 (none could beat them there); they lead in steps of 4
+        # to x32; the knee x8 is refined by the engine, not here; process, measured first at
+        # the knee, ties there, grows once, gains nothing, and stops
         (
             service_limited,
             None,
-            "sequential x1, thread x2, process x2, thread x8, thread x32, process x8, "
+            "sequential x1, thread x2, thread x8, thread x32, process x8, "
             "process x16, asyncio x8, tornado x8",
         ),
         # threads stop at 8; process ties there and keeps growing while it pays
         (
             mixed,
             None,
-            "sequential x1, thread x2, process x2, thread x8, thread x32, process x8, "
+            "sequential x1, thread x2, thread x8, thread x32, process x8, "
             "process x16, process x32, asyncio x8, tornado x8",
         ),
         # overhead-bound: nothing scales, and every backend is measured once
@@ -298,7 +299,26 @@ def test_a_follower_that_beats_its_pool_grows() -> None:
 def test_coroutines_lead_with_the_event_loop() -> None:
     contenders = [Contender("sequential", False), Contender("thread"), Contender("asyncio")]
     measured, _ = simulate(service_limited, contenders, is_coroutine=True)
-    assert measured[:5] == ["sequential x1", "thread x2", "asyncio x2", "asyncio x4", "asyncio x8"]
+    assert measured[:5] == [
+        "sequential x1",
+        "asyncio x2",
+        "asyncio x4",
+        "asyncio x8",
+        "asyncio x16",
+    ]
+
+
+def test_calls_of_seconds_grow_the_cheapest_model_before_screening_the_rest() -> None:
+    # GIVEN a coroutine of 2 s against a service of 4 (a budget of 30 s holds about a dozen
+    # calls): asyncio doubles near-perfectly at the screen, so thread and process are measured
+    # only at its knee, after its growth, instead of spending the budget at x2
+    contenders = [Contender("sequential", False), Contender("thread"), Contender("process")]
+    contenders.append(Contender("asyncio", cheap=True))
+    measured, _ = simulate(lambda b, n: 0.5 * min(n, 4), contenders, is_coroutine=True)
+    assert measured[:4] == ["sequential x1", "asyncio x2", "asyncio x8", "asyncio x16"]
+    # ... but a doubling that is not near-perfect leaves the screen as it was
+    measured, _ = simulate(lambda b, n: 0.5 * min(n, 1.5), contenders, is_coroutine=True)
+    assert measured[:4] == ["sequential x1", "asyncio x2", "thread x2", "process x2"]
 
 
 def test_without_a_baseline_pools_start_at_one_worker() -> None:
@@ -384,3 +404,25 @@ def test_a_call_that_computes_screens_processes_first() -> None:
     assert planner.next_plan([t(1, 100, backend="sequential")]) == TrialPlan("process", 2)
     waiting = AdaptiveSweep(BUILT_INS[:3], limit_of=capped(32))
     assert waiting.next_plan([t(1, 100, backend="sequential")]) == TrialPlan("thread", 2)
+
+
+def test_a_pool_that_gained_but_whose_calls_queue_stops_growing() -> None:
+    # GIVEN a service of 4 and calls of 2 s: x8 doubled the goodput of x2, but each call took
+    # twice as long (4 s), so only 4 were in progress
+    from tunekit.plan.steps import grow
+
+    x2 = t(2, 1.0, backend="asyncio", latency=2.0)
+    x8 = t(8, 2.0, backend="asyncio", latency=4.0)
+    stop = grow("asyncio", [x2, x8], x2, limit=None, step=2, best=x8)
+    # THEN it stops there, and says why in Little's terms
+    assert not isinstance(stop, TrialPlan)
+    assert describe(stop, {x.key: x for x in (x2, x8)}) == (
+        "a queue formed: asyncio x8 reached 2 calls/s, but each call took 2.0x longer than in "
+        "asyncio x2 (median 4 s vs 2 s). By Little's law that is 4 calls in "
+        "progress, not 8: a larger pool would only wait longer"
+    )
+    # ... while calls that take no longer let it grow
+    steady = t(8, 2.0, backend="asyncio", latency=2.1)
+    assert grow("asyncio", [x2, steady], x2, limit=None, step=2, best=steady) == TrialPlan(
+        "asyncio", 16
+    )

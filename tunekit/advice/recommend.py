@@ -21,6 +21,7 @@ from tunekit.advice.rules import (
     knee_of,
     model_cost,
     noise_band,
+    queue_of,
     ties,
 )
 from tunekit.models import Machine, Recommendation, Trial, Workload
@@ -166,6 +167,8 @@ def _still_scaling(usable: Sequence[Trial], chosen: Trial) -> Trial | None:
         return None
     previous = max(below, key=lambda t: t.workers)
     if goodput(chosen) <= goodput(previous) * (1 + noise_band(chosen)):
+        return None
+    if queue_of(chosen, below) is not None:  # its calls already wait: a larger pool waits more
         return None
     return previous
 

@@ -36,6 +36,12 @@ NOISE_VALUES = 3
 #: least this: one-sided p < 0.0015, so that among the dozens of comparisons an analysis makes,
 #: a chance difference in a few errors is almost never called a limit.
 ERRORS_Z = 3.0
+#: A median call time this many times the shortest measured (one call at a time, or the
+#: smallest pool) means calls wait for something shared: by Little's law a pool of W then has
+#: only W / 1.5 calls really in progress, so adding workers lengthens a queue. 1.5 sits well
+#: above the run-to-run spread of a median latency (a few percent) and below the 2x of a
+#: doubling that is all queue.
+QUEUE_LATENCY_GROWTH = 1.5
 #: The price of failures, a contract of the recommendation rather than a measurement (a failed
 #: call costs its caller a retry and the service a request it had to refuse, which goodput
 #: does not see): a recommended configuration fails at most ``ERROR_TOLERANCE`` of its calls
@@ -159,3 +165,16 @@ def cleaner(chosen: Trial, candidates: Sequence[Trial]) -> Trial | None:
         and goodput(t) >= CLEAN_SHARE * goodput(chosen)
     ]
     return max(clean, key=goodput, default=None)
+
+
+def queue_of(trial: Trial, others: Sequence[Trial]) -> tuple[Trial, float] | None:
+    """The trial of ``others`` with the shortest median call, and how many times longer the
+    calls of ``trial`` took, when that is ``QUEUE_LATENCY_GROWTH`` or more (a queue formed,
+    Little's law); None when no queue shows."""
+    timed = [t for t in others if t.usable and t.latency_s is not None and t.latency_s.p50 > 0]
+    if trial.latency_s is None or not timed:
+        return None
+    quickest = min(timed, key=lambda t: t.latency_s.p50 if t.latency_s else 0.0)
+    assert quickest.latency_s is not None
+    growth = trial.latency_s.p50 / quickest.latency_s.p50
+    return (quickest, growth) if growth >= QUEUE_LATENCY_GROWTH else None

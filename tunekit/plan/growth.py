@@ -19,14 +19,18 @@ def may_cross(
     leader: Trial,
     leader_curve: Sequence[Trial],
     noise: float,
+    baseline: Trial | None = None,
 ) -> bool:
     """A backend behind the leader at its knee may still pass it further up: when the leader
     stalled there (it measured a larger pool and gained nothing more), and the backend's own
     curve, still rising, would pass the leader's best in one more step at the rate it has
-    grown per doubling so far. Curves cross only where one is still rising and the other flat."""
+    grown per doubling so far (from ``baseline``, one call at a time, when the knee is its
+    only pool measured). Curves cross only where one is still rising and the other flat."""
     if max(t.workers for t in leader_curve) <= leader.workers:
         return False
     smaller = [t for t in curve if t.workers < trial.workers and goodput(t)]
+    if not smaller and baseline is not None and goodput(baseline):
+        smaller = [baseline]
     if not smaller:
         return False
     start = max(smaller, key=lambda t: t.workers)

@@ -10,7 +10,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from tunekit.advice.rules import KNEE_THRESHOLD, errors_rise, goodput, model_cost, model_family
+from tunekit.advice.rules import (
+    KNEE_THRESHOLD,
+    errors_rise,
+    goodput,
+    model_cost,
+    model_family,
+    queue_of,
+)
 from tunekit.models import Trial
 from tunekit.plan.growth import may_cross, predicted_gain
 from tunekit.plan.limits import Limit
@@ -99,6 +106,9 @@ def grow(
         return Stop("errors", last.key, previous.key)
     if previous is not None and not gains(previous, last):
         return Stop("stalled", last.key, previous.key, noise=noise_of(previous, last))
+    queue = queue_of(last, [*ok, *([previous] if previous is not None else [])])
+    if queue is not None:
+        return Stop("queue", last.key, queue[0].key)
     if limit is not None and last.workers >= limit.workers:
         other = previous.key if previous is not None else None
         return Stop("limit", last.key, other, limit.reason, gaining=previous is not None)
@@ -126,12 +136,15 @@ def judge(
     *,
     leader_name: str,
     follows: str | None,
+    baseline: Trial | None = None,
 ) -> Stop | None:
     """Why challenger ``name`` stops at the leader's knee (``trial`` against ``leader``), or
-    None to let it grow. ``follows``: the measured backend whose pool runs its plain calls."""
+    None to let it grow. ``follows``: the measured backend whose pool runs its plain calls;
+    ``baseline``: the one-at-a-time trial its growth is judged from when the knee is its first
+    pool measured."""
     noise = noise_of(trial, leader)
     ratio = goodput(trial) / goodput(leader) if goodput(leader) else 0.0
-    if ratio < 1 - noise and not may_cross(curve, trial, leader, leader_curve, noise):
+    if ratio < 1 - noise and not may_cross(curve, trial, leader, leader_curve, noise, baseline):
         return Stop("measured less", trial.key, leader.key, noise=noise)
     if follows is not None and ratio <= 1 + noise:
         return Stop("via", trial.key, leader.key, follows)

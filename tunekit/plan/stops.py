@@ -12,13 +12,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from tunekit.advice.rules import goodput
+from tunekit.advice.rules import QUEUE_LATENCY_GROWTH, goodput
 from tunekit.models import Trial
-from tunekit.units import format_error_share, format_rate
-
-#: A median task latency this many times the previous pool's, with no goodput gained, means
-#: tasks wait for something shared: by Little's law the added workers only lengthen a queue.
-QUEUE_LATENCY_GROWTH = 1.5
+from tunekit.units import format_error_share, format_rate, format_seconds
 
 
 @dataclass(frozen=True)
@@ -27,7 +23,7 @@ class Stop:
 
     #: What stopped it: "one at a time", "failed", "suspect", "no scaling", "stalled",
     #: "errors", "limit", "out of budget", "fit", "cannot win", "measured less", "via",
-    #: "same family".
+    #: "same family", "queue".
     kind: str
     #: The backend's trial it was decided at (key), and the one it was compared with.
     trial: str | None = None
@@ -62,9 +58,11 @@ def describe(stop: Stop, trials: Mapping[str, Trial]) -> str:
     if stop.kind == "errors":
         return (
             f"errors began: at {mine.workers} workers {mine.error_rate:.0%} of calls raised "
-            f"({mine.first_error}); at {other.workers}, {format_error_share(other.error_rate)}: a larger "
-            "pool only adds failed calls"
+            f"({mine.first_error}); at {other.workers}, {format_error_share(other.error_rate)}: "
+            "a larger pool only adds failed calls"
         )
+    if stop.kind == "queue":
+        return _queued(mine, other)
     if stop.kind == "fit":
         return (
             f"the scaling law fitted to its curve predicts {stop.detail}: {mine.key} "
@@ -135,18 +133,29 @@ def _stalled(after: Trial, before: Trial, noise: float) -> str:
     if growth < QUEUE_LATENCY_GROWTH:
         return reason
     in_flight = goodput(after) * before.latency_s.p50
+    now, then = format_seconds(after.latency_s.p50), format_seconds(before.latency_s.p50)
     return (
         f"{reason}, while each call took {growth:.1f}x longer (median "
-        f"{_ms(after.latency_s.p50)} vs {_ms(before.latency_s.p50)}): a queue is forming. By "
+        f"{now} vs {then}): a queue is forming. By "
         f"Little's law, {_rate(after)} calls/s at {before.key}'s call time is "
         f"{in_flight:.0f} calls in flight, not {after.workers}: the other workers wait for "
         "something shared"
     )
 
 
+def _queued(after: Trial, quickest: Trial) -> str:
+    """A pool that gained, but whose calls queue: the next one would only wait."""
+    assert after.latency_s is not None and quickest.latency_s is not None
+    growth = after.latency_s.p50 / quickest.latency_s.p50
+    in_flight = goodput(after) * quickest.latency_s.p50
+    now, then = format_seconds(after.latency_s.p50), format_seconds(quickest.latency_s.p50)
+    return (
+        f"a queue formed: {after.key} reached {_rate(after)} calls/s, but each call took "
+        f"{growth:.1f}x longer than in {quickest.key} (median {now} vs {then}). By Little's "
+        f"law that is {in_flight:.0f} calls in "
+        f"progress, not {after.workers}: a larger pool would only wait longer"
+    )
+
+
 def _rate(trial: Trial) -> str:
     return format_rate(goodput(trial))
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.2g} ms"

@@ -5,9 +5,12 @@ what it asks for. The plan is a small tournament around the sequential baseline,
 goodput (``advice.rules``), so that an io-bound task does not cost every backend a full curve:
 
 1. **baseline**: the backends that do not scale (sequential), at 1 worker.
-2. **screen**: every other backend at 2 workers. A pool of 1 runs one task at a time, like the
-   baseline plus the cost of handing it over, so it cannot win; it is measured only when there
-   is no baseline. A screened backend that gains no more than the noise does not scale.
+2. **screen**: every other backend at 2 workers, the cheapest model first. A pool of 1 runs one
+   task at a time, like the baseline plus the cost of handing it over, so it cannot win; it is
+   measured only when there is no baseline. A screened backend that gains no more than the
+   noise does not scale. When the cheapest model's doubling is near-perfect, no other model can
+   beat it at 2 workers beyond the noise, so the others are not screened: they are measured at
+   the leader's knee (challenge), which for calls of seconds is the budget growth needs.
 3. **lead**: of the backends tied best at the screen, the cheapest (``model_cost``) grows its
    pool while each step gains more than the noise and its errors do not rise, up to a limit
    (``plan.limits``): the user's ``--max-workers``, or what the machine allows. Cheap workers
@@ -27,11 +30,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tunekit.advice.rules import KNEE_THRESHOLD, goodput, knee_of, model_family
+from tunekit.advice.rules import KNEE_THRESHOLD, goodput, knee_of, model_cost, model_family
 from tunekit.models import Trial
 from tunekit.plan.limits import Limit
 from tunekit.plan.sizing import TrialPlan, noise_of
 from tunekit.plan.steps import (
+    NEAR_PERFECT,
     cheapest_tied,
     failure_stop,
     gains,
@@ -80,6 +84,8 @@ class AdaptiveSweep:
             # with the cores either way: screen processes first, so that a budget too short
             # for both (calls of seconds) still measures the model likelier to scale.
             contenders = sorted(contenders, key=lambda c: model_family(c.name) != "process")
+        else:
+            contenders = sorted(contenders, key=lambda c: model_cost(c.name, is_coroutine))
         self.contenders = {c.name: c for c in contenders}
         self.limit_of = limit_of
         #: For work that needs a core per worker: the free cores. Pools may pass it only while
@@ -125,10 +131,11 @@ class AdaptiveSweep:
     def _screen(self, curves: dict[str, list[Trial]]) -> TrialPlan | None:
         trials = _flat(curves)
         size = self.first_size(trials)
-        for name in self._screened():
-            if self._active(name) and not curves[name]:
-                return TrialPlan(name, size)
         baseline = self._baseline_trial(trials)
+        settled = self._screen_settled(curves, baseline, size)
+        for name in self._screened():
+            if self._active(name) and not curves[name] and not settled:
+                return TrialPlan(name, size)
         for name in self._screened():
             if not self._active(name) or len(curves[name]) != 1 or baseline is None:
                 continue
@@ -181,6 +188,7 @@ class AdaptiveSweep:
                     leader_curve,
                     leader_name=self.leader or name,
                     follows=self.contenders[name].via if self._follows(name) else None,
+                    baseline=self._baseline_trial(_flat(curves)),
                 )
                 if verdict is not None:
                     self.stops[name] = verdict
@@ -204,6 +212,21 @@ class AdaptiveSweep:
             for name, c in self.contenders.items()
             if c.scales and (c.via is None or c.via not in self.contenders)
         ]
+
+    def _screen_settled(
+        self, curves: dict[str, list[Trial]], baseline: Trial | None, size: int
+    ) -> bool:
+        """The cheapest screened model doubled near-perfectly over the baseline: the rest of
+        the screen could not beat it (at ``size`` workers nothing gains more than ``size``x)."""
+        screened = self._screened()
+        if baseline is None or size < 2 or not screened or goodput(baseline) <= 0:
+            return False
+        cheapest = min(screened, key=lambda name: model_cost(name, self.is_coroutine))
+        first = usable(curves[cheapest])
+        if not first:
+            return False
+        efficiency = goodput(first[0]) / goodput(baseline) / size
+        return efficiency >= NEAR_PERFECT
 
     def _choose_leader(self, curves: dict[str, list[Trial]]) -> str | None:
         """The cheapest of the screened backends tied with the best one; None if none scaled."""
