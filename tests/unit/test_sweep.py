@@ -391,6 +391,8 @@ def test_a_queue_forming_is_named_with_littles_law() -> None:
         # nothing lies between 2 and 3, or below the first pool
         ([t(2, 200), t(3, 400), t(4, 410)], None),
         ([t(1, 100)], None),
+        # calls of 2 s took 4 s at x8 (a service of 4): Little's law puts the knee at 4
+        ([t(2, 1.0, latency=2.0), t(8, 2.0, latency=4.0)], 4),
     ],
 )
 def test_knee_gap(curve: list[Trial], expected: int | None) -> None:

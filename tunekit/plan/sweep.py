@@ -30,7 +30,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from tunekit.advice.rules import KNEE_THRESHOLD, goodput, knee_of, model_cost, model_family
+from tunekit.advice.rules import (
+    KNEE_THRESHOLD,
+    goodput,
+    knee_of,
+    model_cost,
+    model_family,
+    queue_of,
+)
 from tunekit.models import Trial
 from tunekit.plan.limits import Limit
 from tunekit.plan.sizing import TrialPlan, noise_of
@@ -271,11 +278,12 @@ class AdaptiveSweep:
         return max(fixed, key=goodput, default=None)
 
 
-def knee_gap(curve: Sequence[Trial]) -> int | None:
+def knee_gap(curve: Sequence[Trial], baseline: Sequence[Trial] = ()) -> int | None:
     """A pool size between the knee and the largest smaller pool measured, worth measuring:
     a whole worker count lies between them, and perfect scaling from the smaller pool could
     bring it to ``KNEE_THRESHOLD`` of the best (so it could be the knee; on a straight line
-    it cannot)."""
+    it cannot). The middle one, or where the calls of the knee queue (``rules.queue_of``,
+    against the smaller pools and ``baseline``), the calls it has in progress."""
     knee = knee_of(curve)
     if knee is None:
         return None
@@ -284,6 +292,11 @@ def knee_gap(curve: Sequence[Trial]) -> int | None:
         return None
     lower = max(below, key=lambda t: t.workers)
     middle = (lower.workers + knee.workers) // 2
+    queue = queue_of(knee, [*below, *baseline])
+    if queue is not None and queue[0].latency_s is not None:
+        # calls queue at the knee: by Little's law it has this many in progress, the pool
+        # that keeps the shared resource busy without waiting
+        middle = round(goodput(knee) * queue[0].latency_s.p50)
     if not lower.workers < middle < knee.workers or middle in {t.workers for t in curve}:
         return None
     best = max(goodput(t) for t in usable(curve))

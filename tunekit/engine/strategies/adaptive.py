@@ -83,7 +83,8 @@ def refine_knee(bench: Bench, expected: int) -> None:
     if chosen is None:
         return
     curve = [t for t in bench.trials if t.backend == chosen.backend]
-    middle = knee_gap(curve)
+    baseline = [t for t in bench.trials if t.backend == "sequential"]
+    middle = knee_gap(curve, baseline)
     if middle is None:
         return
     plan = TrialPlan(chosen.backend, middle)
