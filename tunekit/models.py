@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from tunekit.errors import ReportError
+from tunekit.runs import RunRecord
 
 SCHEMA = "tunekit.report/1"
 SCHEMA_VERSION = 1
@@ -259,6 +260,9 @@ class Report:
     #: Universal Scalability Law fit per scaling backend (see tunekit/scaling.py).
     fits: dict[str, ScalingFit] = field(default_factory=dict)
     probes: list[ProbeRun] = field(default_factory=list)
+    #: What was run (the call, budget, backends, probes, interpreter); None in reports made
+    #: before tunekit recorded it, which ``tunekit compare`` then cannot check.
+    run: RunRecord | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-compatible data (``schema`` first)."""
