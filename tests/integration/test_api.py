@@ -51,9 +51,9 @@ def make_nested() -> types.FunctionType:
         ),
         (
             make_nested(),
-            f"cannot analyze {__name__}.make_nested.<locals>.nested: tunekit finds a function "
-            "by name in a fresh process, so it must be defined at module level (not a lambda or "
-            "a nested function)",
+            f"cannot analyze {__name__}.make_nested.<locals>.nested: it is a nested function "
+            "(a closure) defined inside 'make_nested', and tunekit finds a function by name in "
+            "a fresh process: move it to module level and pass what it uses as arguments",
         ),
     ],
     ids=["lambda", "nested"],

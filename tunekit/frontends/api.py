@@ -109,6 +109,13 @@ def target_spec(func: Callable[..., Any]) -> str:
         module_name = type(owner).__module__
         qualname = _global_name(owner, module_name)
     label = f"{module_name}.{qualname}" if module_name else repr(func)
+    if qualname and "<locals>" in qualname and "<lambda>" not in qualname:
+        outer = qualname.rsplit(".<locals>.", 1)[0]
+        raise NotFindableError(
+            f"cannot analyze {label}: it is a nested function (a closure) defined inside "
+            f"{outer!r}, and tunekit finds a function by name in a fresh process: move it to "
+            "module level and pass what it uses as arguments"
+        )
     if not qualname or "<" in qualname or module_name is None:
         raise NotFindableError(
             f"cannot analyze {label}: tunekit finds a function by name in a fresh process, so "
