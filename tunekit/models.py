@@ -104,6 +104,9 @@ class Profiles:
     pyinstrument_overhead: float | None = None
     top_allocations: list[dict[str, Any]] = field(default_factory=list)
     memory_html: str | None = None
+    #: The flame graph's scripts are inlined (memray's ``--no-web``); False: it loads them from a
+    #: CDN, so it needs a network connection (a memray without that option).
+    memory_html_offline: bool | None = None
     memray_overhead: float | None = None
     memory_calls: int | None = None
 

@@ -188,7 +188,21 @@ def _profile_links(profiles: Any) -> Iterable[tuple[str, str, str]]:
         if path:
             overhead = getattr(profiles, overhead_attribute, None)
             remark = f" (profiler overhead {overhead:.1f}x)" if overhead else ""
+            if attribute == "memory_html":
+                remark += _offline_remark(getattr(profiles, "memory_html_offline", None))
             yield label, str(path), remark
+
+
+def _offline_remark(offline: bool | None) -> str:
+    """Whether memray's flame graph opens without a network, and what to read if it does not."""
+    if offline:
+        return "; works offline (its scripts are inlined)"
+    if offline is False:
+        return (
+            "; needs a network connection: it loads its scripts from a CDN (this memray has no "
+            "offline option). Offline, read the Allocations (memray) table in this report"
+        )
+    return ""
 
 
 def _href(path: str) -> str:
