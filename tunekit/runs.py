@@ -101,6 +101,30 @@ def differences(old: RunRecord, new: RunRecord) -> list[Difference]:
     return found
 
 
+def summary(record: RunRecord) -> str:
+    """What was run, in one line, for a report's details."""
+    call = (
+        f"inputs {record.inputs}"
+        if record.inputs is not None
+        else f"args {_json(record.args)}, kwargs {_json(record.kwargs)}"
+    )
+    parts = [
+        call,
+        f"budget {_seconds(record.budget_s) or 'not given'}",
+        f"backends {', '.join(record.backends) or 'none'}",
+        f"probes {', '.join(record.probes) or 'none'}",
+        f"max workers {record.max_workers or 'not given'}",
+        f"{record.sweep} sweep, {record.repeats} repeats",
+    ]
+    if record.interpreter is not None:
+        parts.append(f"{_python(record.interpreter)} ({record.interpreter.executable})")
+    return "; ".join(parts)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
 def _python(interpreter: Interpreter | None) -> str | None:
     if interpreter is None:
         return None

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tunekit.models import Machine, Recommendation, Report, Workload
-from tunekit.runs import Interpreter, RunRecord, differences
+from tunekit.reporters.html import HtmlReporter
+from tunekit.runs import Interpreter, RunRecord, differences, summary
 
 PYTHON = Interpreter("/venv/bin/python", "3.11.7")
 BASE = RunRecord(
@@ -111,3 +112,23 @@ def test_a_report_of_an_earlier_version_has_no_record() -> None:
     ).to_dict()
     del data["run"]
     assert Report.from_dict(data).run is None
+
+
+def test_the_html_details_say_what_was_run() -> None:
+    # GIVEN a report that recorded its run WHEN rendered as HTML THEN its details say it
+    line = summary(BASE)
+    assert line == (
+        'args [], kwargs {"n": 1}; budget 30 s; backends sequential, thread; probes '
+        "cpu_profile, locks; max workers not given; adaptive sweep, 3 repeats; CPython 3.11.7 "
+        "(/venv/bin/python)"
+    )
+    report = Report(
+        target="m:f",
+        machine=Machine(cpus=2, python="3.11.7", platform="linux-x86_64"),
+        workload=Workload(is_coroutine=False),
+        trials=[],
+        recommendation=Recommendation(None, None, None, None),
+        run=dataclasses.replace(BASE, inputs="app:cases"),
+    )
+    page = HtmlReporter().render(report)
+    assert "<tr><th>what was run</th><td>inputs app:cases; budget 30 s;" in page

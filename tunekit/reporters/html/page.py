@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunekit.reporters.html.fields import as_dict
+from tunekit.runs import summary
 from tunekit.units import format_rate, format_seconds
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ def run_details(report: Report) -> str:
         facts.append(("kind", f"{kind}: {reason}" if reason else kind))
     if report.elapsed_s is not None and report.budget_s is not None:
         facts.append(("analysis", f"{report.elapsed_s:.1f} s of a {report.budget_s:g} s budget"))
+    run = getattr(report, "run", None)
+    if run is not None:
+        facts.append(("what was run", summary(run)))
     facts.append(("tunekit", report.tunekit_version or "?"))
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
