@@ -180,6 +180,13 @@ def allocate_200mb() -> int:
     return len(block)
 
 
+def allocate_lists(n: int = 2_000) -> int:
+    """Allocates ``n`` small lists and a 1 MiB buffer, then frees them: a heap to profile."""
+    lists = [[i] for i in range(n)]
+    block = bytearray(2**20)
+    return len(lists) + len(block)
+
+
 def sleeping_generator(steps: int = 3, delay: float = SLEEP_S / 2) -> Iterator[int]:
     """A generator whose work is in its iteration: steps x delay of sleep per full pass."""
     for step in range(steps):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from tunekit.errors import ReportError
+from tunekit.runs import RunRecord
 
 SCHEMA = "tunekit.report/1"
 SCHEMA_VERSION = 1
@@ -103,6 +104,9 @@ class Profiles:
     pyinstrument_overhead: float | None = None
     top_allocations: list[dict[str, Any]] = field(default_factory=list)
     memory_html: str | None = None
+    #: The flame graph's scripts are inlined (memray's ``--no-web``); False: it loads them from a
+    #: CDN, so it needs a network connection (a memray without that option).
+    memory_html_offline: bool | None = None
     memray_overhead: float | None = None
     memory_calls: int | None = None
 
@@ -259,6 +263,9 @@ class Report:
     #: Universal Scalability Law fit per scaling backend (see tunekit/scaling.py).
     fits: dict[str, ScalingFit] = field(default_factory=dict)
     probes: list[ProbeRun] = field(default_factory=list)
+    #: What was run (the call, budget, backends, probes, interpreter); None in reports made
+    #: before tunekit recorded it, which ``tunekit compare`` then cannot check.
+    run: RunRecord | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-compatible data (``schema`` first)."""

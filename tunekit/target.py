@@ -6,6 +6,7 @@ crashes or pollutes globals costs one child process, not the analysis.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import importlib.util
@@ -19,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tunekit.definitions import unreachable_hint
 from tunekit.errors import InputError, TargetError
 
 #: Frames of tunekit and of the import machinery, left out of an import error's traceback.
@@ -83,6 +85,12 @@ def split_spec(spec: str) -> tuple[str, str]:
         raise TargetError(
             f"target {spec!r} must look like 'pkg.module:function' or 'path/file.py:function'"
         )
+    if "<locals>" in attr:
+        outer = attr.split(".<locals>", 1)[0]
+        raise TargetError(
+            f"target {spec!r} is a nested function (a closure) defined inside {outer!r}: a "
+            "worker process can only find a function by name at module level; move it there"
+        )
     if not all(part.isidentifier() for part in attr.split(".")):
         raise TargetError(f"target {spec!r}: {attr!r} is not a dotted Python name")
     return where, attr
@@ -117,6 +125,7 @@ def consuming(func: Callable[..., Any]) -> tuple[Callable[..., Any], str | None]
                 count += 1
             return count
 
+        _keep_signature(consume_async, func)
         return consume_async, "async generator"
     if inspect.isgeneratorfunction(func) or inspect.isgeneratorfunction(
         getattr(func, "__call__", None)  # noqa: B004 - an object whose __call__ yields
@@ -128,8 +137,15 @@ def consuming(func: Callable[..., Any]) -> tuple[Callable[..., Any], str | None]
                 count += 1
             return count
 
+        _keep_signature(consume, func)
         return consume, "generator"
     return func, None
+
+
+def _keep_signature(wrapper: Callable[..., Any], func: Callable[..., Any]) -> None:
+    """Give ``wrapper`` the signature of the function it calls, for ``unfit_signature``."""
+    with contextlib.suppress(TypeError, ValueError):  # no signature to keep (some builtins)
+        wrapper.__signature__ = inspect.signature(func)  # type: ignore[attr-defined]
 
 
 def resolve_callable(spec: str) -> Callable[..., Any]:
@@ -143,6 +159,9 @@ def resolve_callable(spec: str) -> Callable[..., Any]:
         try:
             value = getattr(obj, name)
         except AttributeError:
+            unreachable = _unreachable(obj, module, name)
+            if unreachable is not None:
+                raise TargetError(f"cannot use {spec!r}: {unreachable}") from None
             hint = _suggest(name, dir(obj))
             raise TargetError(f"{label!r} has no attribute {name!r}{hint}") from None
         if inspect.isfunction(static):  # a plain method reached through its class
@@ -249,6 +268,30 @@ def _import_failed(where: str, exc: BaseException) -> TargetError:
     tail = "".join(traceback.format_list(user_frames[-2:])).rstrip()
     message = f"importing {where!r} raised {type(exc).__name__}: {exc}"
     return TargetError(f"{message}\n{tail}" if tail else message)
+
+
+def _unreachable(obj: Any, module: ModuleType, name: str) -> str | None:
+    """Why ``name`` is missing from ``obj`` though the source defines it (under the main guard,
+    or inside a function), for a module or a function looked in; None otherwise."""
+    if obj is module:
+        return unreachable_hint(getattr(module, "__file__", None), name)
+    if inspect.isfunction(obj):
+        return unreachable_hint(obj.__code__.co_filename, name, inside=obj.__qualname__)
+    return None
+
+
+def unfit_signature(target: Target, call: Call) -> str | None:
+    """The target's signature when ``call``'s arguments do not fit it (``Signature.bind``
+    fails), else None; None too when the target has no signature to check (some builtins)."""
+    try:
+        signature = inspect.signature(target.func)
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(*call[0], **call[1])
+    except TypeError:
+        return str(signature)
+    return None
 
 
 def _bind_to_new_instance(cls: Any, name: str, spec: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -50,9 +51,9 @@ def make_nested() -> types.FunctionType:
         ),
         (
             make_nested(),
-            f"cannot analyze {__name__}.make_nested.<locals>.nested: tunekit finds a function "
-            "by name in a fresh process, so it must be defined at module level (not a lambda or "
-            "a nested function)",
+            f"cannot analyze {__name__}.make_nested.<locals>.nested: it is a nested function "
+            "(a closure) defined inside 'make_nested', and tunekit finds a function by name in "
+            "a fresh process: move it to module level and pass what it uses as arguments",
         ),
     ],
     ids=["lambda", "nested"],
@@ -99,6 +100,9 @@ def test_analyze_a_function_object_with_python_objects_as_inputs() -> None:
         ("sequential", 1, "ok", 0)
     ]
     assert report.recommendation.model == "sequential"
+    # AND the report names the inputs by their digest, not by the temporary factory's path
+    assert report.run is not None and report.run.inputs is not None
+    assert re.fullmatch(r"2 items given in Python, sha256 [0-9a-f]{16}", report.run.inputs)
     # AND it round-trips and renders
     assert Report.from_json(report.to_json()) == report
     assert "Recommendation: sequential with 1 worker" in report.render("text")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from tunekit.frontends.cli import main
 from tunekit.models import Machine, Recommendation, Report, Trial, Workload
+from tunekit.runs import Interpreter, RunRecord
 
 
 def trial(backend: str, workers: int, throughput: float | None, status: str = "ok") -> Trial:
@@ -21,6 +23,15 @@ def trial(backend: str, workers: int, throughput: float | None, status: str = "o
     )
 
 
+RUN = RunRecord(
+    kwargs={"n": 1},
+    budget_s=30.0,
+    backends=["sequential", "thread", "process"],
+    probes=["locks"],
+    interpreter=Interpreter("/venv/bin/python", "3.11.7"),
+)
+
+
 def report(trials: list[Trial], model: str, pool: int, throughput: float) -> Report:
     return Report(
         target="app:handler",
@@ -28,6 +39,7 @@ def report(trials: list[Trial], model: str, pool: int, throughput: float) -> Rep
         workload=Workload(is_coroutine=False),
         trials=trials,
         recommendation=Recommendation(model, pool, throughput, None, ["because"]),
+        run=dataclasses.replace(RUN),
     )
 
 
@@ -135,9 +147,110 @@ def test_different_targets_and_machines_are_noted(
     )
     assert code == 0
     assert out.splitlines()[1:3] == [
-        "note: the targets differ: app:handler vs app:other",
+        "warning: target differs: app:handler vs app:other",
         "note: measured on different machines: 2 CPUs, Python 3.11.7 vs 8 CPUs, Python 3.11.7",
     ]
+
+
+def with_run(**changed: object) -> Report:
+    """OLD's measurements from a run that differed in ``changed``."""
+    new = Report.from_json(OLD.to_json())
+    new.run = dataclasses.replace(RUN, **changed)  # type: ignore[arg-type]
+    return new
+
+
+@pytest.mark.parametrize(
+    ("changed", "warnings", "refused"),
+    [
+        ({}, [], None),
+        (
+            {"kwargs": {"n": 3}},
+            ['warning: kwargs differ: {"n": 1} vs {"n": 3}'],
+            "kwargs differs",
+        ),
+        (
+            {"budget_s": 10.0, "backends": ["sequential", "thread"], "max_workers": 4},
+            [
+                "warning: budget differs: 30 s vs 10 s",
+                'warning: backends differ: ["process", "sequential", "thread"] vs '
+                '["sequential", "thread"]',
+                "warning: max workers differ: not given vs 4",
+            ],
+            "budget, backends, max workers differ",
+        ),
+        (
+            {"interpreter": Interpreter("/venv/bin/python", "3.12.1")},
+            ["warning: interpreter differs: CPython 3.11.7 vs CPython 3.12.1"],
+            "interpreter differs",
+        ),
+        (
+            {"interpreter": Interpreter("/ci/bin/python", "3.11.7")},
+            [
+                "warning: executable: /venv/bin/python vs /ci/bin/python (the same Python "
+                "version: not a reason to refuse)"
+            ],
+            None,
+        ),
+    ],
+    ids=["same", "kwargs", "three-fields", "python", "executable"],
+)
+def test_reports_of_different_runs_warn_and_are_not_judged_unless_allowed(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    changed: dict[str, object],
+    warnings: list[str],
+    refused: str | None,
+) -> None:
+    # GIVEN the same measurements from a run that differed in ``changed``
+    old_path = write(tmp_path, "old.json", OLD)
+    new_path = write(tmp_path, "new.json", with_run(**changed))
+    # WHEN they are compared, judged, and judged with --allow-different
+    shown = run(capsys, "compare", old_path, new_path)
+    judged = run(capsys, "compare", old_path, new_path, "--fail-on-regression", "10")
+    allowed = run(
+        capsys, "compare", old_path, new_path, "--fail-on-regression", "10", "--allow-different"
+    )
+    # THEN each differing field is named in a warning under the title
+    assert shown[0] == 0
+    lines = shown[1].splitlines()
+    assert lines[1 : 1 + len(warnings)] == warnings
+    assert not lines[1 + len(warnings)].startswith(("warning:", "note:"))
+    # and judging them is refused in one line (exit 2) unless --allow-different
+    if refused is None:
+        assert judged[:2] == allowed[:2] == (0, shown[1] + "No regression beyond 10 %\n")
+    else:
+        assert judged == (
+            2,
+            "",
+            f"tunekit: error: the reports did not run the same analysis ({refused}): "
+            "--fail-on-regression would judge the difference, not the code; pass "
+            "--allow-different to judge them anyway\n",
+        )
+        assert allowed == (0, shown[1] + "No regression beyond 10 %\n", "")
+
+
+def test_a_report_without_a_record_says_it_cannot_be_checked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # GIVEN an old report made before reports recorded their run
+    data = OLD.to_dict()
+    del data["run"]
+    old_path = tmp_path / "old.json"
+    old_path.write_text(json.dumps(data))
+    # WHEN it is judged against a new one THEN it is judged, with a note saying what is unknown
+    code, out, err = run(
+        capsys,
+        "compare",
+        str(old_path),
+        write(tmp_path, "new.json", OLD),
+        "--fail-on-regression",
+        "10",
+    )
+    assert (code, err) == (0, "")
+    assert out.splitlines()[1] == (
+        "note: the old report does not record what was run (an earlier tunekit made it): "
+        "it cannot be checked"
+    )
 
 
 @pytest.mark.parametrize(

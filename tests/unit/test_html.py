@@ -126,6 +126,31 @@ def test_later_fields_are_shown_when_present() -> None:
     assert "Not measured" not in page
 
 
+@pytest.mark.parametrize(
+    ("offline", "remark"),
+    [
+        (True, "; works offline (its scripts are inlined)"),
+        (
+            False,
+            "; needs a network connection: it loads its scripts from a CDN (this memray has no "
+            "offline option). Offline, read the Allocations (memray) table in this report",
+        ),
+        (None, ""),
+    ],
+    ids=["inlined", "cdn", "unknown"],
+)
+def test_the_flame_graph_link_says_whether_it_needs_a_network(
+    offline: bool | None, remark: str
+) -> None:
+    # GIVEN a report whose memray flame graph was written with or without its scripts inlined
+    report = with_later_fields(sample_report())
+    report.profiles.memory_html_offline = offline
+    # WHEN rendered THEN its link says so, and points at the offline table when it must
+    page = HtmlReporter().render(report)
+    assert f">memray memory flame graph: profiles/memory.html</a>{remark}</li>" in page
+    assert "<h3>Allocations (memray)</h3>" in page
+
+
 def test_report_render_uses_the_registered_reporter() -> None:
     assert sample_report().render("html") == HtmlReporter().render(sample_report())
 

@@ -42,6 +42,7 @@ from tunekit.plan.sizing import MIN_GAIN, noise_of
 from tunekit.plan.stops import Stop, describe, what_next
 from tunekit.plan.sweep import Contender
 from tunekit.plugins import PluginManager, collect_backends, get_plugin_manager
+from tunekit.runs import RunRecord, current_interpreter
 from tunekit.snippets import SnippetRequest
 from tunekit.target import TargetSpec
 from tunekit.units import format_seconds
@@ -99,6 +100,24 @@ class _Analysis:
             memory_limit_bytes=self.memory_limit,
             complete=False,
             notes=self.plugin_notes,
+            run=self.record(),
+        )
+
+    def record(self) -> RunRecord:
+        """What this analysis runs, for comparing its report with another's."""
+        config = self.config
+        return RunRecord(
+            args=list(config.args),
+            kwargs=dict(config.kwargs),
+            inputs=config.inputs_label or config.inputs,
+            budget_s=config.budget,
+            backends=[c.name for c in self.contenders],
+            probes=[name for name, _ in self.probes],
+            max_workers=config.max_workers,
+            memory_limit_bytes=config.memory_limit,
+            sweep=config.sweep,
+            repeats=config.repeats,
+            interpreter=current_interpreter(),
         )
 
     def tell(self, event: str) -> None:

@@ -28,6 +28,9 @@ class AnalysisConfig:
     args: list[Any] = field(default_factory=list)
     kwargs: dict[str, Any] = field(default_factory=dict)
     inputs: str | None = None
+    #: How the report names the inputs when ``inputs`` is a temporary factory (a list given to
+    #: ``tunekit.analyze()``), whose path differs on every run; None: the spec itself.
+    inputs_label: str | None = None
     backends: Sequence[str] | None = None
     #: The largest pool tried, a hard cap; None: pools grow while they pay, as far as the
     #: machine allows (``plan.limits``).

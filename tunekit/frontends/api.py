@@ -8,6 +8,7 @@ read by a small generated ``--inputs`` factory module.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import os
@@ -69,12 +70,13 @@ def analyze(
     call_args = _json_checked(list(args or []), "args")
     call_kwargs = _json_checked(dict(kwargs or {}), "kwargs")
     with tempfile.TemporaryDirectory(prefix="tunekit-inputs-") as tmp:
-        inputs_spec = _inputs_spec(inputs, Path(tmp))
+        inputs_spec, inputs_label = _inputs_spec(inputs, Path(tmp))
         config = AnalysisConfig(
             target=spec,
             args=call_args,
             kwargs=call_kwargs,
             inputs=inputs_spec,
+            inputs_label=inputs_label,
             backends=list(backends) if backends else None,
             max_workers=max_workers,
             budget=budget,
@@ -107,6 +109,13 @@ def target_spec(func: Callable[..., Any]) -> str:
         module_name = type(owner).__module__
         qualname = _global_name(owner, module_name)
     label = f"{module_name}.{qualname}" if module_name else repr(func)
+    if qualname and "<locals>" in qualname and "<lambda>" not in qualname:
+        outer = qualname.rsplit(".<locals>.", 1)[0]
+        raise NotFindableError(
+            f"cannot analyze {label}: it is a nested function (a closure) defined inside "
+            f"{outer!r}, and tunekit finds a function by name in a fresh process: move it to "
+            "module level and pass what it uses as arguments"
+        )
     if not qualname or "<" in qualname or module_name is None:
         raise NotFindableError(
             f"cannot analyze {label}: tunekit finds a function by name in a fresh process, so "
@@ -187,12 +196,13 @@ def _json_checked(value: Any, name: str) -> Any:
     return value
 
 
-def _inputs_spec(inputs: Any, folder: Path) -> str | None:
-    """A factory spec for ``inputs``; a list of items is pickled into ``folder`` with a factory."""
+def _inputs_spec(inputs: Any, folder: Path) -> tuple[str | None, str | None]:
+    """A factory spec for ``inputs``, and how the report names it if not by that spec: a list of
+    items is pickled into ``folder`` with a factory, and named by the digest of the pickle."""
     if inputs is None or isinstance(inputs, str):
-        return inputs
+        return inputs, None
     if callable(inputs):
-        return target_spec(inputs)
+        return target_spec(inputs), None
     items = list(inputs)
     if not items:
         raise InputError("inputs is empty: give at least one call's arguments")
@@ -209,7 +219,9 @@ def _inputs_spec(inputs: Any, folder: Path) -> str | None:
     main_path = str(Path(main_file).resolve()) if main_file else None
     factory = folder / "tunekit_recorded_inputs.py"
     factory.write_text(_FACTORY_SOURCE.format(main_file=main_path))
-    return f"{factory}:inputs"
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    label = f"{len(items)} item{'s' if len(items) != 1 else ''} given in Python, sha256 {digest}"
+    return f"{factory}:inputs", label
 
 
 # Classes defined in the user's script pickle as ``__main__.X``; in a trial process the script

@@ -3,6 +3,8 @@
 A regression is a configuration that was measured in both reports and whose median throughput
 fell by more than the threshold, or that was ``ok`` in OLD and failed or timed out in NEW.
 Configurations skipped in either report (out of budget, unsupported) are shown, never judged.
+Reports that did not run the same thing (another target, other arguments, budget, backends...)
+are compared with a warning naming each difference, and judged only with ``--allow-different``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.table import Table
 from tunekit.errors import ExitCode, ReportError, UsageError
 from tunekit.frontends.terminal import console_for
 from tunekit.models import Recommendation, Report, Trial
+from tunekit.runs import Difference, differences
 from tunekit.units import format_rate
 
 
@@ -63,10 +66,41 @@ class Comparison:
         """The configurations that regressed by more than ``threshold_pct`` percent."""
         return [c for c in self.changes if c.regressed(threshold_pct)]
 
+    def differences(self) -> list[Difference]:
+        """What the two analyses ran differently: the target, then the fields of their runs."""
+        old, new = self.old, self.new
+        found = []
+        if old.target != new.target:
+            found.append(Difference("target", old.target, new.target))
+        if old.run is not None and new.run is not None:
+            found += differences(old.run, new.run)
+        return found
 
-def run_compare(old_path: Path, new_path: Path, threshold_pct: float | None, out: IO[str]) -> int:
-    """Print the comparison; the exit code: 0, 1 on a regression beyond the threshold."""
+    def unchecked(self) -> list[str]:
+        """The reports ("old", "new") that do not record what was run."""
+        return [label for label, r in (("old", self.old), ("new", self.new)) if r.run is None]
+
+
+def run_compare(
+    old_path: Path,
+    new_path: Path,
+    threshold_pct: float | None,
+    out: IO[str],
+    allow_different: bool = False,
+) -> int:
+    """Print the comparison; the exit code: 0, 1 on a regression beyond the threshold.
+
+    Judging reports that ran different things is a ``UsageError`` unless ``allow_different``.
+    """
     comparison = compare(load_report(old_path), load_report(new_path))
+    if threshold_pct is not None and not allow_different:
+        decisive = [d.name for d in comparison.differences() if d.decisive]
+        if decisive:
+            raise UsageError(
+                f"the reports did not run the same analysis ({', '.join(decisive)} "
+                f"differ{'s' if len(decisive) == 1 else ''}): --fail-on-regression would judge "
+                "the difference, not the code; pass --allow-different to judge them anyway"
+            )
     console = console_for(out)
     print_comparison(console, comparison, threshold_pct)
     if threshold_pct is not None and comparison.regressions(threshold_pct):
@@ -101,6 +135,13 @@ def print_comparison(console: Console, comparison: Comparison, threshold_pct: fl
     """The side-by-side table, the recommendation change, and the regressions if judged."""
     old, new = comparison.old, comparison.new
     console.print(f"[bold]tunekit compare[/bold] {old.target} -> {new.target}")
+    for difference in comparison.differences():
+        console.print(f"[yellow]warning:[/yellow] {_differs(difference)}")
+    for label in comparison.unchecked():
+        console.print(
+            f"[yellow]note:[/yellow] the {label} report does not record what was run (an "
+            "earlier tunekit made it): it cannot be checked"
+        )
     for note in _context_notes(old, new):
         console.print(f"[yellow]note:[/yellow] {note}")
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
@@ -174,11 +215,16 @@ def _rate(rec: Recommendation) -> str:
     return f" ({format_rate(rec.throughput)} tasks/s)" if rec.throughput is not None else ""
 
 
+def _differs(difference: Difference) -> str:
+    if not difference.decisive:
+        return f"{difference.describe()} (the same Python version: not a reason to refuse)"
+    verb = "differ" if difference.name.endswith("s") else "differs"
+    return f"{difference.name} {verb}: {difference.old} vs {difference.new}"
+
+
 def _context_notes(old: Report, new: Report) -> list[str]:
-    """Differences that make the numbers less comparable."""
+    """Differences that make the numbers less comparable, but not a different analysis."""
     notes = []
-    if old.target != new.target:
-        notes.append(f"the targets differ: {old.target} vs {new.target}")
     if (old.machine.cpus, old.machine.python, old.machine.platform) != (
         new.machine.cpus,
         new.machine.python,

@@ -15,11 +15,12 @@ from typing import Any
 
 from tunekit.backends.sequential import SequentialBackend
 from tunekit.calls import TaskResult, blocking_caller
+from tunekit.errors import InputError
 from tunekit.isolation.protocol import Inspection, InspectRequest
 from tunekit.models import Latency
 from tunekit.plugins import PluginManager, collect_backends
 from tunekit.stats import percentiles
-from tunekit.target import Call, Target, load_target
+from tunekit.target import Call, Target, load_target, unfit_signature
 
 #: Calibration stops after this many calls even if they are very fast.
 MAX_CALIBRATION_CALLS = 1_000_000
@@ -60,6 +61,7 @@ def calibrate(target: Target, min_time_s: float, deadline_s: float | None = None
     first = blocking_caller(target, deliver=kept.append)(target.calls[0])
     first_s, first_cpu = perf_counter() - started, time.process_time() - cpu0
     first_result = kept[0] if kept else None
+    _check_arguments(target, first)
     if deadline_s is not None and 2 * first_s > deadline_s:
         return Calibrated(_first_call_only(target, first, first_s, first_cpu), first_result)
     warmup = [first]
@@ -91,6 +93,32 @@ def calibrate(target: Target, min_time_s: float, deadline_s: float | None = None
         first_call_s=first_s,
     )
     return Calibrated(inspection, first_result)
+
+
+def _check_arguments(target: Target, first: TaskResult) -> None:
+    """Raise an ``InputError`` pointing at the options for arguments when the first call raised
+    a ``TypeError`` because its arguments do not fit the target's signature."""
+    if first.error is None or not first.error.startswith("TypeError"):
+        return
+    call = target.calls[0]
+    signature = unfit_signature(target, call)
+    if signature is None:  # the TypeError came from inside the target
+        return
+    spec = target.spec
+    given = _arguments_given(call) if spec.inputs is None else f"{spec.inputs}'s first item"
+    raise InputError(
+        f"{spec.target} cannot be called with {given}: {first.error} (its signature is "
+        f"{signature}); give every call's arguments with --args JSON and --kwargs JSON, or one "
+        "set per task with --inputs MODULE:FACTORY (args=, kwargs=, inputs= in tunekit.analyze())"
+    )
+
+
+def _arguments_given(call: Call) -> str:
+    args, kwargs = call
+    if not args and not kwargs:
+        return "no arguments"
+    shown = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+    return f"({', '.join(shown)})"
 
 
 def _first_call_only(target: Target, result: TaskResult, wall: float, cpu: float) -> Inspection:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tunekit.calls import blocking_caller
 from tunekit.hookspecs import hookimpl
 from tunekit.probes import ProbeContext, calls_for, timed
+from tunekit.probes.user_frames import user_session
 
 if TYPE_CHECKING:
     from pyinstrument.frame import Frame
@@ -63,15 +64,19 @@ class CpuProfileProbe:
         plain = blocking_caller(target)
         plain(calls[0])  # warm-up: imports and caches are not the task's cost
         plain_s = timed(_loop, plain, calls)
-        profiled_s, sequential = _timed_session(lambda: profile_sequential(target, calls))
+        profiled_s, whole = _timed_session(lambda: profile_sequential(target, calls))
         threaded = profile_threads(target, calls)
+        # the saved profiles start at the user's function: tunekit's frames are cut off
         cpu_html = context.profile_dir / "cpu-profile.html"
+        spec = target.spec.target
+        sequential = user_session(whole, f"{spec}: {n} calls one after another")
         cpu_html.write_text(HTMLRenderer().render(sequential))
         threads_html = context.profile_dir / "cpu-profile-threads.html"
+        threaded = user_session(threaded, f"{spec}: {n} calls on {THREADS} threads")
         threads_html.write_text(HTMLRenderer().render(threaded))
         return {
             "profiles": {
-                "hot_functions": hot_functions(sequential),
+                "hot_functions": hot_functions(whole),
                 "cpu_html": str(cpu_html),
                 "cpu_threads_html": str(threads_html),
                 "pyinstrument_overhead": profiled_s / plain_s if plain_s else None,

@@ -7,15 +7,16 @@ workers are measured by their peak RSS in the trials instead.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from tunekit.calls import blocking_caller
 from tunekit.hookspecs import hookimpl
 from tunekit.probes import ProbeContext, calls_for, timed
+from tunekit.probes.user_frames import user_trace
 
 if TYPE_CHECKING:
     from tunekit.probes import Probe
@@ -75,7 +76,7 @@ class MemoryProfileProbe:
         finally:
             reader.close()
         html = context.profile_dir / "memory-flamegraph.html"
-        flamegraph_error = write_flamegraph(capture, html)
+        flamegraph_error, offline = write_flamegraph(capture, html)
         return {
             "workload": {
                 "peak_memory_bytes": peak,
@@ -84,6 +85,7 @@ class MemoryProfileProbe:
             "profiles": {
                 "top_allocations": top,
                 "memory_html": None if flamegraph_error else str(html),
+                "memory_html_offline": None if flamegraph_error else offline,
                 "memray_overhead": tracked_s / plain_s if plain_s else None,
                 "memory_calls": n,
             },
@@ -122,15 +124,55 @@ def top_locations(reader: Any, top: int = TOP_LOCATIONS) -> list[dict[str, Any]]
     return found
 
 
-def write_flamegraph(capture: Any, html: Any) -> str | None:
-    """memray's own flamegraph reporter (its CLI): None if written, else the error."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "memray", "flamegraph", "--force", "-o", str(html), str(capture)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return None if proc.returncode == 0 else (proc.stderr or proc.stdout).strip()[-300:]
+def write_flamegraph(capture: Path, html: Path) -> tuple[str | None, bool]:
+    """memray's flame graph of the heap at its peak, each allocation's trace cut at the frame
+    tunekit called: (None if written, else the error; whether the page works offline).
+    ``no_web`` inlines memray's scripts instead of loading them from a CDN; a memray too old to
+    know it writes the CDN page."""
+    from memray import FileReader
+    from memray.reporters.flamegraph import FlameGraphReporter
+
+    reader = FileReader(capture)
+    try:
+        records = [
+            _UserRecord(record, trace)
+            for record in reader.get_high_watermark_allocation_records(merge_threads=True)
+            if (trace := user_trace(record.stack_trace()))
+        ]
+        reporter = FlameGraphReporter.from_snapshot(
+            records,  # type: ignore[arg-type]  # what the reporter reads of a record
+            memory_records=tuple(reader.get_memory_snapshots()),
+            native_traces=False,
+        )
+        options = {"show_memory_leaks": False, "merge_threads": True, "inverted": False}
+        with html.open("w") as out:
+            try:
+                reporter.render(out, reader.metadata, no_web=True, **options)
+                offline = True
+            except TypeError:  # a memray before the no_web option
+                out.seek(0)
+                out.truncate()
+                reporter.render(out, reader.metadata, **options)
+                offline = False
+    except Exception as exc:  # the reporter's internals vary by version: the link is dropped
+        return f"{type(exc).__name__}: {exc}"[-300:], False
+    finally:
+        reader.close()
+    return None, offline
+
+
+class _UserRecord:
+    """An allocation record whose stack trace is cut at the frame tunekit called."""
+
+    def __init__(self, record: Any, trace: list[tuple[str, str, int]]) -> None:
+        self._record = record
+        self._trace = trace
+
+    def stack_trace(self, max_stacks: int | None = None) -> list[tuple[str, str, int]]:
+        return self._trace if max_stacks is None else self._trace[:max_stacks]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._record, name)
 
 
 def _loop(caller: Callable[[Call], Any], calls: Sequence[Call]) -> None:

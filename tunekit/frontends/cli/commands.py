@@ -231,13 +231,19 @@ def _profiles_beside(output: str | None) -> Path | None:
     "threshold",
     type=click.FloatRange(min=0),
     metavar="PCT",
-    help="Exit 1 if a configuration got more than PCT % slower, or broke.",
+    help="Exit 1 if a configuration got more than PCT % slower, or broke. Refused (exit 2) "
+    "when the reports ran different things (target, arguments, budget, backends...).",
 )
-def compare(old: Path, new: Path, threshold: float | None) -> int:
+@click.option(
+    "--allow-different",
+    is_flag=True,
+    help="Judge --fail-on-regression even when the reports ran different things.",
+)
+def compare(old: Path, new: Path, threshold: float | None, allow_different: bool) -> int:
     """Show what changed in throughput and recommendation between two JSON reports."""
     from tunekit.frontends.compare import run_compare
 
-    return run_compare(old, new, threshold, sys.stdout)
+    return run_compare(old, new, threshold, sys.stdout, allow_different)
 
 
 @cli.command()

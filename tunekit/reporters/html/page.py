@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunekit.reporters.html.fields import as_dict
+from tunekit.runs import summary
 from tunekit.units import format_rate, format_seconds
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ def run_details(report: Report) -> str:
         facts.append(("kind", f"{kind}: {reason}" if reason else kind))
     if report.elapsed_s is not None and report.budget_s is not None:
         facts.append(("analysis", f"{report.elapsed_s:.1f} s of a {report.budget_s:g} s budget"))
+    run = getattr(report, "run", None)
+    if run is not None:
+        facts.append(("what was run", summary(run)))
     facts.append(("tunekit", report.tunekit_version or "?"))
     rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
     notes = "".join(f"<li>{escape(n)}</li>" for n in report.notes)
@@ -188,7 +192,21 @@ def _profile_links(profiles: Any) -> Iterable[tuple[str, str, str]]:
         if path:
             overhead = getattr(profiles, overhead_attribute, None)
             remark = f" (profiler overhead {overhead:.1f}x)" if overhead else ""
+            if attribute == "memory_html":
+                remark += _offline_remark(getattr(profiles, "memory_html_offline", None))
             yield label, str(path), remark
+
+
+def _offline_remark(offline: bool | None) -> str:
+    """Whether memray's flame graph opens without a network, and what to read if it does not."""
+    if offline:
+        return "; works offline (its scripts are inlined)"
+    if offline is False:
+        return (
+            "; needs a network connection: it loads its scripts from a CDN (this memray has no "
+            "offline option). Offline, read the Allocations (memray) table in this report"
+        )
+    return ""
 
 
 def _href(path: str) -> str:
