@@ -90,6 +90,10 @@ class Workload:
     allocated_bytes_per_task: int | None = None
     #: "generator" / "async generator": a call consumed what the target yields to the end.
     consumes: str | None = None
+    #: The per-worker setup factory ("module:factory") whose result is every call's first
+    #: argument, and the seconds it took in the calibration (not part of ``task_wall_s``).
+    setup: str | None = None
+    setup_s: float | None = None
 
 
 @dataclass
@@ -158,6 +162,10 @@ class Trial:
     peak_rss_bytes: int | None = None
     worker_peak_rss_bytes: int | None = None
     startup_s: float | None = None
+    #: Seconds one worker's per-worker setup (``--setup``) took, the mean over the workers
+    #: that ran it (``setups``); part of ``startup_s``, never of a call's time.
+    setup_s: float | None = None
+    setups: int = 0
     chunksize: int | None = None
     errors: int = 0
     first_error: str | None = None

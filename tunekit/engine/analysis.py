@@ -80,7 +80,9 @@ class _Analysis:
         self.config = config
         self.progress = progress
         self.budget = Budget(config.budget, repeats=config.repeats)
-        self.spec = TargetSpec(config.target, list(config.args), dict(config.kwargs), config.inputs)
+        self.spec = TargetSpec(
+            config.target, list(config.args), dict(config.kwargs), config.inputs, config.setup
+        )
         self.plugins = plugins
         self.plugin_notes: list[str] = []
         self.contenders = select_backends(plugins, config.backends, self.plugin_notes)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunekit.errors import InputError
+from tunekit.errors import InputError, SetupError, TargetError
 from tunekit.plan import TrialPlan
 from tunekit.target import split_spec
 
@@ -28,6 +28,8 @@ class AnalysisConfig:
     args: list[Any] = field(default_factory=list)
     kwargs: dict[str, Any] = field(default_factory=dict)
     inputs: str | None = None
+    #: "module:factory" run once per worker; its result is every call's first argument.
+    setup: str | None = None
     backends: Sequence[str] | None = None
     #: The largest pool tried, a hard cap; None: pools grow while they pay, as far as the
     #: machine allows (``plan.limits``).
@@ -51,6 +53,11 @@ class AnalysisConfig:
             split_spec(self.inputs)
             if self.args:
                 raise InputError("give per-task arguments with either --args or --inputs")
+        if self.setup is not None:
+            try:
+                split_spec(self.setup)
+            except TargetError as exc:
+                raise SetupError(f"--setup: {exc}") from None
         if not math.isfinite(self.budget) or self.budget <= 0:
             raise InputError(f"budget must be positive, not {self.budget}")
         if self.max_workers is not None and self.max_workers < 1:

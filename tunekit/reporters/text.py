@@ -193,6 +193,12 @@ def workload_lines(report: Report) -> list[str]:
         f"  one call of this {function}: {format_seconds(workload.task_wall_s)} wall, "
         f"{format_seconds(cpu)} CPU"
     )
+    if workload.setup is not None:
+        took = f" ({format_seconds(workload.setup_s)} here)" if workload.setup_s is not None else ""
+        lines.append(
+            f"  per-worker setup {workload.setup}{took}: run once where each worker starts, its "
+            "result every call's first argument; timed apart (start-up), not in the calls"
+        )
     if workload.peak_memory_bytes is not None:
         allocated = workload.allocated_bytes_per_task or 0
         calls = profiles.memory_calls or 1

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunekit.reporters.html.fields import as_dict
 from tunekit.reporters.html.page import escape, not_measured
+from tunekit.reporters.text_table import startup_cell
 from tunekit.units import format_bytes, format_rate, format_seconds
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def trial_table(report: Report) -> str:
             format_seconds(lat.p99) if lat else "-",
             f"{t.cpu_s / t.wall_s:.2f}" if t.cpu_s is not None and t.wall_s else "-",
             format_bytes(t.peak_rss_bytes) if t.peak_rss_bytes else "-",
-            format_seconds(t.startup_s) if t.startup_s is not None else "-",
+            startup_cell(t),
             str(t.errors),
             t.reason or t.first_error or "",
         ]
