@@ -34,14 +34,18 @@ class TrioBackend:
     cheap_workers = True
     #: Plain functions run on threads: for them this is the thread backend plus a loop.
     sync_via = "thread"
-    #: Runs a per-worker setup: one per slot of the limiter (trio's threads are not fixed, so
-    #: for a plain function a slot's value may move between threads).
+    #: Runs a per-worker setup for coroutine functions: one per slot of the limiter.
     worker_setup = True
 
     def supports(self, target: Target) -> str | None:
         """Plain functions always; a coroutine function unless it runs under asyncio but
         fails under trio (asyncio-only). A call that fails under both proves nothing."""
         if not target.is_coroutine:
+            if target.setup is not None:
+                return (
+                    "trio cannot run a per-worker setup for a plain function: trio.to_thread "
+                    "runs each call on any of its cached threads, not on one thread per worker"
+                )
             return None
         trio_error = run_batch(target, [target.calls[0]], 1)[0].error
         if trio_error is None:
@@ -74,15 +78,10 @@ def run_batch(
     free = list(firsts or [])
 
     async def with_slot(index: int, call: Call, limiter: trio.CapacityLimiter) -> None:
-        async with limiter:
+        async with limiter:  # coroutines only (``supports``): the slot's value stays here
             value = free.pop()
             try:
-                if target.is_coroutine:
-                    results[index] = await call_async(func, with_first(call, value))
-                else:
-                    results[index] = await trio.to_thread.run_sync(
-                        call_sync, func, with_first(call, value)
-                    )
+                results[index] = await call_async(func, with_first(call, value))
             finally:
                 free.append(value)
 

@@ -19,14 +19,17 @@ def analyze_trials(
     budget: float = 8.0,
     code: int = 0,
     timeout: float = 120.0,
+    setup: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The trials of ``tunekit analyze TARGET`` on ``backends`` without probes, as JSON; raises
-    AssertionError (with tunekit's stderr) unless it exits with ``code``."""
+    """The trials of ``tunekit analyze TARGET`` on ``backends`` without probes, as JSON (with
+    ``--setup`` when ``setup`` is given); raises AssertionError (with tunekit's stderr) unless
+    it exits with ``code``."""
     proc = subprocess.run(
         [
             *[sys.executable, "-m", "tunekit", "analyze", target],
             *[arg for name in backends for arg in ("--backend", name)],
             *["--max-workers", str(max_workers), "--budget", str(budget)],
+            *(["--setup", setup] if setup is not None else []),
             *["--probe", "none", "--json", "-", "-q"],
         ],
         capture_output=True,
