@@ -220,6 +220,18 @@ class Trial:
 
 
 @dataclass
+class InterpreterRun:
+    """The best configurations measured again under another interpreter (``--python``)."""
+
+    #: The interpreter as given (a path).
+    python: str
+    #: Its ``platform.python_version()``.
+    version: str | None = None
+    #: One trial per configuration re-measured, in the order of the comparison.
+    trials: list[Trial] = field(default_factory=list)
+
+
+@dataclass
 class Recommendation:
     """The advice: which backend, how many workers, and why."""
 
@@ -267,6 +279,8 @@ class Report:
     #: Universal Scalability Law fit per scaling backend (see tunekit/scaling.py).
     fits: dict[str, ScalingFit] = field(default_factory=dict)
     probes: list[ProbeRun] = field(default_factory=list)
+    #: ``--python``: the best configurations measured again under each other interpreter.
+    interpreters: list[InterpreterRun] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-compatible data (``schema`` first)."""

@@ -20,6 +20,12 @@ from tunekit.engine.bench import TrialBench
 from tunekit.engine.budget import ADAPTIVE_BATCH_S, Budget
 from tunekit.engine.calibration import calibrate, classify_workload
 from tunekit.engine.config import AnalysisConfig, ProgressCallback
+from tunekit.engine.interpreters import (
+    check_interpreter,
+    compared_trials,
+    host_share,
+    measure_under,
+)
 from tunekit.engine.machine import (
     CAPACITY_AFTER_S,
     CAPACITY_BEFORE_S,
@@ -35,7 +41,7 @@ from tunekit.engine.strategies.grid import grid_sweep
 from tunekit.engine.strategies.reruns import rerun_unstable
 from tunekit.errors import PluginError, Terminated, TunekitError
 from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
-from tunekit.models import Recommendation, Report, Trial, Workload
+from tunekit.models import InterpreterRun, Recommendation, Report, Trial, Workload
 from tunekit.plan.budget import budget_needed_line, smallest_sweep_s
 from tunekit.plan.limits import pool_limit
 from tunekit.plan.sizing import MIN_GAIN, noise_of
@@ -79,7 +85,8 @@ class _Analysis:
     ) -> None:
         self.config = config
         self.progress = progress
-        self.budget = Budget(config.budget, repeats=config.repeats)
+        # with --python, the host's sweep leaves the other interpreters their share
+        self.budget = Budget(host_share(config.budget, len(config.pythons)), config.repeats)
         self.spec = TargetSpec(
             config.target, list(config.args), dict(config.kwargs), config.inputs, config.setup
         )
@@ -127,9 +134,12 @@ class _Analysis:
         report = self.report
         failure: str | None = None
         try:
-            # Every child below is forked from one warm zygote.
+            others = [check_interpreter(p, report.tunekit_version) for p in self.config.pythons]
+            # Every child below is forked from one warm zygote (not the other interpreters').
             with fork_server(min(ZYGOTE_READY_S, self.config.budget)):
                 failure = self.measure_all()
+            if failure is None and others:
+                self.compare_interpreters(others)
             report.complete = True
         except KeyboardInterrupt:
             report.interrupted = "SIGINT"
@@ -239,6 +249,18 @@ class _Analysis:
             self.tell("measuring free cores again")
             machine.capacity_after_cores = free_cores(machine.cpus, CAPACITY_AFTER_S)
         return None
+
+    def compare_interpreters(self, others: list[InterpreterRun]) -> None:
+        """Measure the best configurations again under each other interpreter, in turn."""
+        report = self.report
+        rec = self.advise(report.trials)
+        configurations = compared_trials(report.trials, rec.model)
+        for index, run in enumerate(others):
+            report.interpreters.append(run)
+            left = self.config.budget - self.budget.elapsed()
+            share = Budget(left / (len(others) - index), self.config.repeats)
+            self.tell(f"measuring under Python {run.version}")
+            measure_under(run, self.spec, configurations, share, self.memory_limit)
 
     def snippet(self, rec: Recommendation) -> str | None:
         """Code to paste for the recommended model and pool, from its backend's plugin."""

@@ -45,6 +45,8 @@ class AnalysisConfig:
     #: "adaptive": grow each backend's pool while it pays, then refine the knee; "grid":
     #: measure every backend at every size 1, 2, 4... max_workers (the exhaustive reference).
     sweep: str = "adaptive"
+    #: Other interpreters (paths) under which the best configurations are measured again.
+    pythons: Sequence[str] = ()
 
     def validate(self) -> None:
         """Reject values no analysis can use (the CLI reports bad options as usage errors)."""

@@ -44,7 +44,11 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
     """Measure one backend at one worker count: start-up, a warm-up batch, then the repeats."""
     name, workers = request.backend, request.workers
     tasks, repeats = request.tasks, request.repeats
-    backend: Backend = collect_backends(plugins)[name].item
+    registered = collect_backends(plugins)
+    if name not in registered:  # e.g. a plugin not installed for another --python
+        missing = f"the {name} backend is not installed for this interpreter ({sys.executable})"
+        return Trial(backend=name, workers=workers, status="skipped", reason=missing)
+    backend: Backend = registered[name].item
     prepare = getattr(backend, "prepare", None)
     if prepare is not None:  # e.g. gevent's monkey-patching, before the user's module imports
         prepare()

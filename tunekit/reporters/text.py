@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tunekit.hookspecs import hookimpl
+from tunekit.reporters.text_interpreters import interpreter_lines
 from tunekit.reporters.text_table import fitted_table, legend
 from tunekit.units import format_bytes, format_rate, format_seconds
 
@@ -78,6 +79,11 @@ class TextReporter:
                     indent=2,
                     style="yellow",
                 )
+        compared = interpreter_lines(report)
+        if compared:
+            console.print()
+            for line in compared:
+                console.print(Text(line), crop=False, soft_wrap=True)
         snippet = report.recommendation.snippet
         if snippet:
             console.print()

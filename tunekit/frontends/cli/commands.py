@@ -74,6 +74,14 @@ def cli(debug: bool) -> None:
     "yield; a result with close() is closed.",
 )
 @click.option(
+    "--python",
+    "pythons",
+    multiple=True,
+    metavar="PATH",
+    help="Also measure the best configurations under this interpreter (repeatable): a venv's "
+    "python with tunekit installed; the report compares them side by side.",
+)
+@click.option(
     "--backend",
     "backends",
     multiple=True,
@@ -154,6 +162,7 @@ def analyze(
     kwargs: dict[str, Any] | None,
     inputs: str | None,
     setup: str | None,
+    pythons: tuple[str, ...],
     backends: tuple[str, ...],
     max_workers: int | None,
     budget: float,
@@ -192,6 +201,7 @@ def analyze(
             kwargs=kwargs,
             inputs=inputs,
             setup=setup,
+            pythons=list(pythons),
             budget=budget,
             backends=backends or None,
             max_workers=max_workers,
