@@ -154,6 +154,10 @@ def on_every_thread(submit: Callable[..., Any], workers: int, func: Callable[[],
         raise errors[0]
 
 
+#: What ``next`` returns for a generator factory that ends without yielding.
+_NO_VALUE: Any = object()
+
+
 class Opened(NamedTuple):
     """One worker's setup: the factory's result, and how to tear it down (in that worker)."""
 
@@ -174,20 +178,18 @@ def open_setup(target: Target) -> Opened:
     start = perf_counter()
     try:
         made = factory()
-        if inspect.isgenerator(made):
-            value = next(made)
-            close: Callable[[], None] = functools.partial(_resume_to_end, made, name)
-        else:
-            value = made
-            close = getattr(made, "close", None) or _nothing
-            if not callable(close):
-                close = _nothing
-    except StopIteration:
-        raise SetupError(f"setup {name!r} returned without yielding a value") from None
+        if not inspect.isgenerator(made):
+            close = getattr(made, "close", None)
+            target.setup_s.append(perf_counter() - start)
+            return Opened(made, close if callable(close) else _nothing)
+        value = next(made, _NO_VALUE)
     except Exception as exc:
         raise SetupError(f"setup {name!r} raised {describe_error(exc)}") from None
+    if value is _NO_VALUE:
+        raise SetupError(f"setup {name!r} returned without yielding a value")
+    close_generator: Callable[[], None] = functools.partial(_resume_to_end, made, name)
     target.setup_s.append(perf_counter() - start)
-    return Opened(value, close)
+    return Opened(value, close_generator)
 
 
 def _resume_to_end(generator: Any, name: str | None) -> None:
