@@ -29,13 +29,14 @@ def analyze_trials(
     code: int = 0,
     timeout: float = 120.0,
     setup: str | None = None,
+    python: str | None = None,
 ) -> list[dict[str, Any]]:
     """The trials of ``tunekit analyze TARGET`` on ``backends`` without probes, as JSON (with
-    ``--setup`` when ``setup`` is given); raises AssertionError (with tunekit's stderr) unless
-    it exits with ``code``."""
+    ``--setup`` when ``setup`` is given), run by ``python`` (default: this interpreter); raises
+    AssertionError (with tunekit's stderr) unless it exits with ``code``."""
     proc = subprocess.run(
         [
-            *[sys.executable, "-m", "tunekit", "analyze", target],
+            *[python or sys.executable, "-m", "tunekit", "analyze", target],
             *[arg for name in backends for arg in ("--backend", name)],
             *["--max-workers", str(max_workers), "--budget", str(budget)],
             *(["--setup", setup] if setup is not None else []),
