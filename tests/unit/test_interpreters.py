@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tunekit.engine.interpreters import compared_trials, host_share
 from tunekit.models import InterpreterRun, Machine, Recommendation, Report, Trial, Workload
+from tunekit.reporters.html import HtmlReporter
 from tunekit.reporters.text_interpreters import interpreter_lines
 
 
@@ -49,6 +50,10 @@ def test_the_comparison_shows_each_interpreter_side_by_side_and_says_what_the_be
             ),
         ],
     )
+    # WHEN the HTML is made THEN it has the same comparison as a table
+    page = HtmlReporter().render(report)
+    assert '<section id="interpreters">' in page
+    assert "<td>407 calls/s (1.10x)</td>" in page
     # WHEN the lines are made THEN they compare every configuration under each interpreter
     assert interpreter_lines(report) == [
         "Interpreters compared (each backend's best pool here, measured again under each)",

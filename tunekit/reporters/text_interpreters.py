@@ -16,6 +16,27 @@ def interpreter_lines(report: Report) -> list[str]:
     one), then one sentence per other interpreter; nothing without ``--python``."""
     if not report.interpreters:
         return []
+    rows = comparison_rows(report)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["Interpreters compared (each backend's best pool here, measured again under each)"]
+    for row in rows:
+        lines.append(
+            "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
+    return lines + ["  " + sentence for sentence in comparison_sentences(report)]
+
+
+def comparison_sentences(report: Report) -> list[str]:
+    """What the best configuration reaches under each other interpreter."""
+    host = {t.key: t for t in report.trials if t.usable}
+    return [
+        _sentence(run.version or run.python, run.trials, host, report)
+        for run in report.interpreters
+    ]
+
+
+def comparison_rows(report: Report) -> list[list[str]]:
+    """The comparison as a table: a header row, then one row per configuration."""
     host = {t.key: t for t in report.trials if t.usable}
     keys = list(dict.fromkeys(t.key for run in report.interpreters for t in run.trials))
     here = f"{report.machine.python} (this)"
@@ -28,15 +49,7 @@ def interpreter_lines(report: Report) -> list[str]:
             trial = next((t for t in run.trials if t.key == key), None)
             row.append(_compared(trial, base))
         rows.append(row)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["Interpreters compared (each backend's best pool here, measured again under each)"]
-    for row in rows:
-        lines.append(
-            "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-        )
-    for run in report.interpreters:
-        lines.append("  " + _sentence(run.version or run.python, run.trials, host, report))
-    return lines
+    return rows
 
 
 def _rate(trial: Trial | None) -> str:

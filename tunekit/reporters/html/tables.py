@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunekit.reporters.html.fields import as_dict
 from tunekit.reporters.html.page import escape, not_measured
+from tunekit.reporters.text_interpreters import comparison_rows, comparison_sentences
 from tunekit.reporters.text_table import startup_cell
 from tunekit.units import format_bytes, format_rate, format_seconds
 
@@ -147,3 +148,14 @@ def hot_functions(report: Report) -> str:
             "<h3>Allocations (memray)</h3>\n" + _records_table([as_dict(a) for a in allocations])
         )
     return "\n".join(parts)
+
+
+def interpreters_table(report: Report) -> str:
+    """``--python``: each re-measured configuration under every interpreter, side by side."""
+    head, *rows = comparison_rows(report)
+    cells = "".join(f"<th>{escape(c)}</th>" for c in head)
+    body = "\n".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    said = "".join(f"<li>{escape(s)}</li>" for s in comparison_sentences(report))
+    return f'<table class="data">\n<tr>{cells}</tr>\n{body}\n</table>\n<ul>{said}</ul>'
