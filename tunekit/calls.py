@@ -15,6 +15,7 @@ first argument (``with_first``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import inspect
@@ -247,17 +248,40 @@ def setup_slots(target: Target, workers: int) -> Iterator[list[Any] | None]:
 
 @contextmanager
 def single_worker(target: Target) -> Iterator[Target]:
-    """``target`` as one worker runs it: with a setup, its function bound to one value opened
-    here (closed at the end), for the calibration and the probes; unchanged without one."""
+    """``target`` as one worker runs it, for the calibration and the probes: with a setup, its
+    function takes the calling thread's value first, opened here now, or on first use on any
+    other thread (a probe's threads each get their own); all are closed at the end, here.
+    Unchanged without a setup."""
     if target.setup is None:
         yield target
         return
-    opened = open_setup(target)
+    here = threading.local()
+    opened = [open_setup(target)]
+    here.value = opened[0].value
+    lock = threading.Lock()
+
+    def first() -> Any:
+        try:
+            return here.value
+        except AttributeError:
+            one = open_setup(target)
+            with lock:
+                opened.append(one)
+            here.value = one.value
+            return one.value
+
+    func = target.func
+
+    def bound(*args: Any, **kwargs: Any) -> Any:
+        return func(first(), *args, **kwargs)
+
     try:
-        bound = functools.partial(target.func, opened.value)
         yield dataclasses.replace(target, func=bound, setup=None)
     finally:
-        opened.close()
+        opened[0].close()
+        for other in opened[1:]:  # opened on a probe's thread, which has ended by now
+            with contextlib.suppress(Exception):  # e.g. sqlite: only its own thread may close
+                other.close()
 
 
 def one_result(target: Target) -> tuple[Any, str | None]:

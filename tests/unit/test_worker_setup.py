@@ -133,3 +133,17 @@ def test_a_backend_that_does_not_declare_worker_setup_is_skipped_when_one_is_giv
         "the nosetup backend does not run a per-worker setup (--setup)"
     )
     assert check_supports(ThreadBackend(), with_setup) is None
+
+
+def test_single_worker_gives_each_thread_that_calls_it_its_own_value() -> None:
+    """GIVEN the calibration's or a probe's target WHEN its threads call it THEN each thread
+    gets a value opened on it, and all are closed at the end."""
+    EVENTS.clear()
+    target = make(on_its_thread, thread_bound)
+    with single_worker(target) as one, ThreadPoolExecutor(max_workers=2) as pool:
+        assert one.func() == threading.get_ident()
+        call = blocking_caller(one)
+        assert [r.error for r in pool.map(call, [((), {})] * 10)] == [None] * 10
+    opened = {t for event, t in EVENTS if event == "open"}
+    assert len(opened) == 3 == len(target.setup_s)
+    assert {t for event, t in EVENTS if event == "close"} == opened
