@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,6 +23,8 @@ CACHE = Path(tempfile.gettempdir()) / "tunekit-test-venvs"
 def other_python(request: pytest.FixtureRequest) -> str:
     """A venv of another Python with this tunekit installed, as a user would point at."""
     version = request.param
+    if version == f"{sys.version_info.major}.{sys.version_info.minor}":
+        pytest.skip(f"this is Python {version}: compared with another one only")
     python = find_python(version)
     if python is None:
         pytest.skip(f"no Python {version} on this machine (PATH or pyenv)")
