@@ -229,6 +229,8 @@ class InterpreterRun:
     version: str | None = None
     #: One trial per configuration re-measured, in the order of the comparison.
     trials: list[Trial] = field(default_factory=list)
+    #: The interpreter that ran the analysis, measured again beside the others.
+    this: bool = False
 
 
 @dataclass

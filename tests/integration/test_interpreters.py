@@ -48,8 +48,10 @@ def test_the_best_configurations_are_measured_again_and_compared(
     out, _ = capsys.readouterr()
     assert code == 0, out
     report = Report.from_json(out_file.read_text())
-    (run,) = report.interpreters
-    assert run.python == other_python
+    this, run = report.interpreters
+    assert this.this and this.version == report.machine.python
+    assert {t.backend for t in this.trials} == {t.backend for t in run.trials}
+    assert run.python == other_python and not run.this
     assert run.version is not None and run.version != report.machine.python
     measured = {t.key for t in run.trials if t.usable}
     best_here = {t.backend for t in report.trials if t.usable}

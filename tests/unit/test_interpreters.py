@@ -28,7 +28,8 @@ def test_each_backends_best_pool_is_compared_the_recommended_one_first() -> None
 
 def test_the_host_keeps_a_share_and_leaves_half_of_it_to_each_other_interpreter() -> None:
     assert host_share(30.0, 0) == 30.0
-    assert host_share(30.0, 2) == 15.0
+    assert host_share(30.0, 1) == 15.0  # the other, and this one again beside it
+    assert host_share(30.0, 2) == 12.0
 
 
 def test_the_comparison_shows_each_interpreter_side_by_side_and_says_what_the_best_reaches() -> (
@@ -56,12 +57,32 @@ def test_the_comparison_shows_each_interpreter_side_by_side_and_says_what_the_be
     assert "<td>407 calls/s (1.10x)</td>" in page
     # WHEN the lines are made THEN they compare every configuration under each interpreter
     assert interpreter_lines(report) == [
-        "Interpreters compared (each backend's best pool here, measured again under each)",
+        "Interpreters compared (each backend's best pool, measured again under each, this one "
+        "too, back to back)",
         "  configuration  3.11.7 (this)  3.12.1               3.13.0",
         "  thread x4      370 calls/s    333 calls/s (0.90x)  407 calls/s (1.10x)",
         "  sequential x1  100 calls/s    -                    failed",
         "  under 3.12.1 thread x4 reaches 333 calls/s, 0.90x what it reaches under 3.11.7",
         "  under 3.13.0 thread x4 reaches 407 calls/s, 1.10x what it reaches under 3.11.7",
+    ]
+
+
+def test_this_interpreter_measured_again_is_what_the_others_are_compared_with() -> None:
+    report = Report(
+        target="m:f",
+        machine=Machine(cpus=2, python="3.11.7", platform="linux-x86_64"),
+        workload=Workload(is_coroutine=False),
+        trials=HOST,
+        recommendation=Recommendation("thread", 4, 370.0, 3.7),
+        interpreters=[
+            InterpreterRun("/py311", "3.11.7", [ok("thread", 4, 300.0)], this=True),
+            InterpreterRun("/v13/bin/python", "3.13.0", [ok("thread", 4, 330.0)]),
+        ],
+    )
+    assert interpreter_lines(report)[1:] == [
+        "  configuration  3.11.7 (this)  3.13.0",
+        "  thread x4      300 calls/s    330 calls/s (1.10x)",
+        "  under 3.13.0 thread x4 reaches 330 calls/s, 1.10x what it reaches under 3.11.7",
     ]
 
 

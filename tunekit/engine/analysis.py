@@ -24,7 +24,8 @@ from tunekit.engine.interpreters import (
     check_interpreter,
     compared_trials,
     host_share,
-    measure_under,
+    measure_side_by_side,
+    this_interpreter,
 )
 from tunekit.engine.machine import (
     CAPACITY_AFTER_S,
@@ -251,16 +252,16 @@ class _Analysis:
         return None
 
     def compare_interpreters(self, others: list[InterpreterRun]) -> None:
-        """Measure the best configurations again under each other interpreter, in turn."""
+        """Measure the best configurations again under this and each other interpreter."""
         report = self.report
         rec = self.advise(report.trials)
         configurations = compared_trials(report.trials, rec.model)
-        for index, run in enumerate(others):
-            report.interpreters.append(run)
-            left = self.config.budget - self.budget.elapsed()
-            share = Budget(left / (len(others) - index), self.config.repeats)
-            self.tell(f"measuring under Python {run.version}")
-            measure_under(run, self.spec, configurations, share, self.memory_limit)
+        report.interpreters = [this_interpreter(), *others]
+        left = Budget(self.config.budget - self.budget.elapsed(), self.config.repeats)
+        self.tell("measuring under each Python")
+        measure_side_by_side(
+            report.interpreters, self.spec, configurations, left, self.memory_limit
+        )
 
     def snippet(self, rec: Recommendation) -> str | None:
         """Code to paste for the recommended model and pool, from its backend's plugin."""

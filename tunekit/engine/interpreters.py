@@ -1,8 +1,9 @@
 """``--python PATH``: the best configurations measured again under other interpreters.
 
 The sweep runs under the interpreter that runs tunekit and decides what to measure; then each
-other interpreter re-measures each backend's best pool (the recommended one first), one trial
-each, sized as the host's was, in trial processes started with that interpreter
+backend's best pool (the recommended one first) is measured again under every interpreter,
+this one included, one configuration at a time and back to back, sized as the sweep's trial
+was, in trial processes started with that interpreter
 (``PATH -m tunekit.isolation.worker``): a venv's python with tunekit installed, or any
 interpreter that imports tunekit and its dependencies (``PYTHONPATH`` to the source tree).
 Each interpreter is asked first whether it can, so a missing module is one line before any
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
+import sys
 from collections.abc import Sequence
 
 from tunekit.engine.budget import Budget
@@ -53,8 +56,16 @@ print(json.dumps(answer))
 
 def host_share(budget_s: float, interpreters: int) -> float:
     """Seconds of ``budget_s`` the host's own analysis may use when ``interpreters`` others are
-    compared after it."""
-    return budget_s / (1 + OTHER_INTERPRETER_SHARE * interpreters)
+    compared after it (and this one measured again beside them)."""
+    if not interpreters:
+        return budget_s
+    return budget_s / (1 + OTHER_INTERPRETER_SHARE * (interpreters + 1))
+
+
+def this_interpreter() -> InterpreterRun:
+    """This interpreter, measured again beside the others in fresh processes as theirs are
+    (the sweep's trials were forked from a warm zygote, at another moment)."""
+    return InterpreterRun(python=sys.executable, version=platform.python_version(), this=True)
 
 
 def check_interpreter(path: str, host_tunekit: str) -> InterpreterRun:
@@ -103,45 +114,47 @@ def compared_trials(trials: Sequence[Trial], recommended: str | None) -> list[Tr
     return sorted(best.values(), key=lambda t: (t.backend != recommended, -(t.goodput or 0.0)))
 
 
-def measure_under(
-    run: InterpreterRun,
+def measure_side_by_side(
+    runs: Sequence[InterpreterRun],
     spec: TargetSpec,
     configurations: Sequence[Trial],
     budget: Budget,
     memory_limit: int,
 ) -> None:
-    """Measure ``configurations`` again under ``run.python``, within ``budget``; each becomes
-    a trial of ``run`` (skipped with the reason when its time is not left)."""
+    """Measure each of ``configurations`` again under every interpreter of ``runs`` (this one
+    among them, in a fresh process as the others), one configuration at a time, back to back:
+    the machine's load then weighs alike on every interpreter of a row. Each becomes a trial
+    of its run; one whose time is not left in ``budget`` is skipped with the reason."""
     for host in configurations:
         planned = FRESH_START_S + (host.startup_s or 0.0) + (host.wall_s or 0.0) * host.repeats
-        if planned > budget.left():
-            run.trials.append(
-                Trial(
-                    host.backend,
-                    host.workers,
-                    "skipped",
+        for run in runs:
+            if planned > budget.left():
+                reason = (
                     f"out of budget: needs about {planned:.1f} s, {max(budget.left(), 0):.1f} s "
-                    "left (raise --budget)",
+                    "left (raise --budget)"
                 )
-            )
-            continue
-        request = TrialRequest(
-            target=spec,
-            backend=host.backend,
-            workers=host.workers,
-            tasks=host.tasks,
-            repeats=max(host.repeats, 1),
-            batch_s=host.wall_s,
-        )
-        outcome = run_in_child(
-            request, budget.trial_timeout(planned), memory_limit, python=run.python
-        )
-        if outcome.error is not None:
-            trial = Trial(host.backend, host.workers, "failed", outcome.error.message)
-        elif outcome.status == "ok" and isinstance(outcome.reply, Trial):
-            trial = outcome.reply
-        elif outcome.status == "timeout":
-            trial = Trial(host.backend, host.workers, "timeout", outcome.reason)
-        else:
-            trial = Trial(host.backend, host.workers, "failed", outcome.reason)
-        run.trials.append(trial)
+                run.trials.append(Trial(host.backend, host.workers, "skipped", reason))
+                continue
+            run.trials.append(measure_under(run.python, spec, host, planned, budget, memory_limit))
+
+
+def measure_under(
+    python: str, spec: TargetSpec, host: Trial, planned: float, budget: Budget, memory_limit: int
+) -> Trial:
+    """``host``'s configuration, sized as it was, measured in a trial process of ``python``."""
+    request = TrialRequest(
+        target=spec,
+        backend=host.backend,
+        workers=host.workers,
+        tasks=host.tasks,
+        repeats=max(host.repeats, 1),
+        batch_s=host.wall_s,
+    )
+    outcome = run_in_child(request, budget.trial_timeout(planned), memory_limit, python=python)
+    if outcome.error is not None:
+        return Trial(host.backend, host.workers, "failed", outcome.error.message)
+    if outcome.status == "ok" and isinstance(outcome.reply, Trial):
+        return outcome.reply
+    if outcome.status == "timeout":
+        return Trial(host.backend, host.workers, "timeout", outcome.reason)
+    return Trial(host.backend, host.workers, "failed", outcome.reason)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from tunekit.units import format_rate
 
 if TYPE_CHECKING:
-    from tunekit.models import Report, Trial
+    from tunekit.models import InterpreterRun, Report, Trial
 
 
 def interpreter_lines(report: Report) -> list[str]:
@@ -18,7 +18,10 @@ def interpreter_lines(report: Report) -> list[str]:
         return []
     rows = comparison_rows(report)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["Interpreters compared (each backend's best pool here, measured again under each)"]
+    lines = [
+        "Interpreters compared (each backend's best pool, measured again under each, this one "
+        "too, back to back)"
+    ]
     for row in rows:
         lines.append(
             "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
@@ -26,26 +29,40 @@ def interpreter_lines(report: Report) -> list[str]:
     return lines + ["  " + sentence for sentence in comparison_sentences(report)]
 
 
+def _baseline(report: Report) -> dict[str, Trial]:
+    """This interpreter's trials to compare with: measured again beside the others when the
+    report has them, else the sweep's."""
+    again = next((run for run in report.interpreters if run.this), None)
+    trials = again.trials if again is not None else report.trials
+    return {t.key: t for t in trials if t.usable}
+
+
+def _others(report: Report) -> list[InterpreterRun]:
+    return [run for run in report.interpreters if not run.this]
+
+
 def comparison_sentences(report: Report) -> list[str]:
     """What the best configuration reaches under each other interpreter."""
-    host = {t.key: t for t in report.trials if t.usable}
+    host = _baseline(report)
     return [
-        _sentence(run.version or run.python, run.trials, host, report)
-        for run in report.interpreters
+        _sentence(run.version or run.python, run.trials, host, report) for run in _others(report)
     ]
 
 
 def comparison_rows(report: Report) -> list[list[str]]:
     """The comparison as a table: a header row, then one row per configuration."""
-    host = {t.key: t for t in report.trials if t.usable}
+    host = _baseline(report)
+    others = _others(report)
+    again = next((run for run in report.interpreters if run.this), None)
     keys = list(dict.fromkeys(t.key for run in report.interpreters for t in run.trials))
     here = f"{report.machine.python} (this)"
-    heads = [here, *(run.version or run.python for run in report.interpreters)]
+    heads = [here, *(run.version or run.python for run in others)]
     rows = [["configuration", *heads]]
     for key in keys:
         base = host.get(key)
-        row = [key, _rate(base)]
-        for run in report.interpreters:
+        mine = base if again is None else next((t for t in again.trials if t.key == key), None)
+        row = [key, _compared(mine, None)]
+        for run in others:
             trial = next((t for t in run.trials if t.key == key), None)
             row.append(_compared(trial, base))
         rows.append(row)
