@@ -87,6 +87,8 @@ def test_every_worker_gets_its_own_connection_and_closes_it(
     expected = [1] + [t.workers for t in trials for _ in range(1 + t.reruns)]
     assert sorted(counts.values()) == sorted(expected)
     assert report.workload.setup == spec("connection")
+    snippet = report.recommendation.snippet
+    assert snippet is not None and "each worker needs its own connection() result" in snippet
     assert "per-worker setup" in out
     assert "setup " in out and " each)" in out  # the start-up cell shows the setup apart
 

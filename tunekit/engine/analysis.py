@@ -275,6 +275,8 @@ class _Analysis:
             rec.chunksize,
         )
         found: str | None = self.plugins.hook.tunekit_snippet(request=request)
+        if found is not None and self.config.setup is not None:
+            found = setup_comment(self.config.setup) + found
         return found
 
     def supported(self, supports: dict[str, str | None]) -> list[Contender]:
@@ -295,6 +297,16 @@ class _Analysis:
         if workload.kind in CORE_BOUND_KINDS:
             return max(1, round(machine.capacity_cores or machine.cpus))
         return None
+
+
+def setup_comment(setup: str) -> str:
+    """What a snippet (which calls the target without it) says a ``--setup`` run needs."""
+    factory = setup.rpartition(":")[2]
+    return (
+        f"# --setup {setup}: each worker needs its own {factory}() result as the first\n"
+        "# argument (a thread's in a threading.local, a process's from the pool's initializer);\n"
+        "# the code below calls the function without it: add it there.\n"
+    )
 
 
 def select_backends(
