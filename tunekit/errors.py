@@ -35,6 +35,10 @@ class InputError(TunekitError):
     """The per-task arguments cannot be built (bad JSON, failing ``--inputs`` factory)."""
 
 
+class SetupError(TunekitError):
+    """The per-worker setup (``--setup``) cannot be resolved, or its factory failed."""
+
+
 class PluginError(TunekitError):
     """A plugin is misconfigured, e.g. two plugins register the same backend name."""
 
@@ -58,7 +62,15 @@ class Terminated(BaseException):
 #: The errors a child process may report back, by name: the parent raises the same class.
 CHILD_ERRORS: dict[str, type[TunekitError]] = {
     cls.__name__: cls
-    for cls in (TunekitError, TargetError, InputError, PluginError, ReportError, UsageError)
+    for cls in (
+        TunekitError,
+        TargetError,
+        InputError,
+        SetupError,
+        PluginError,
+        ReportError,
+        UsageError,
+    )
 }
 
 

@@ -91,6 +91,10 @@ class Workload:
     allocated_bytes_per_task: int | None = None
     #: "generator" / "async generator": a call consumed what the target yields to the end.
     consumes: str | None = None
+    #: The per-worker setup factory ("module:factory") whose result is every call's first
+    #: argument, and the seconds it took in the calibration (not part of ``task_wall_s``).
+    setup: str | None = None
+    setup_s: float | None = None
 
 
 @dataclass
@@ -162,6 +166,10 @@ class Trial:
     peak_rss_bytes: int | None = None
     worker_peak_rss_bytes: int | None = None
     startup_s: float | None = None
+    #: Seconds one worker's per-worker setup (``--setup``) took, the mean over the workers
+    #: that ran it (``setups``); part of ``startup_s``, never of a call's time.
+    setup_s: float | None = None
+    setups: int = 0
     chunksize: int | None = None
     errors: int = 0
     first_error: str | None = None
@@ -216,6 +224,20 @@ class Trial:
 
 
 @dataclass
+class InterpreterRun:
+    """The best configurations measured again under another interpreter (``--python``)."""
+
+    #: The interpreter as given (a path).
+    python: str
+    #: Its ``platform.python_version()``.
+    version: str | None = None
+    #: One trial per configuration re-measured, in the order of the comparison.
+    trials: list[Trial] = field(default_factory=list)
+    #: The interpreter that ran the analysis, measured again beside the others.
+    this: bool = False
+
+
+@dataclass
 class Recommendation:
     """The advice: which backend, how many workers, and why."""
 
@@ -266,6 +288,8 @@ class Report:
     #: What was run (the call, budget, backends, probes, interpreter); None in reports made
     #: before tunekit recorded it, which ``tunekit compare`` then cannot check.
     run: RunRecord | None = None
+    #: ``--python``: the best configurations measured again under each other interpreter.
+    interpreters: list[InterpreterRun] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-compatible data (``schema`` first)."""

@@ -36,6 +36,8 @@ class RunRecord:
     kwargs: dict[str, Any] = field(default_factory=dict)
     #: The ``--inputs`` factory, or what stands for a list given to ``tunekit.analyze()``.
     inputs: str | None = None
+    #: The ``--setup`` factory whose result every worker's calls took first; None: no setup.
+    setup: str | None = None
     budget_s: float | None = None
     #: The backends measured (the installed ones when none was named).
     backends: list[str] = field(default_factory=list)
@@ -82,6 +84,7 @@ def differences(old: RunRecord, new: RunRecord) -> list[Difference]:
             ("args", old.args, new.args),
             ("kwargs", old.kwargs, new.kwargs),
             ("inputs", old.inputs, new.inputs),
+            ("setup", old.setup, new.setup),
             ("budget", _seconds(old.budget_s), _seconds(new.budget_s)),
             ("backends", sorted(old.backends), sorted(new.backends)),
             ("probes", sorted(old.probes), sorted(new.probes)),
@@ -110,6 +113,7 @@ def summary(record: RunRecord) -> str:
     )
     parts = [
         call,
+        *([f"setup {record.setup}"] if record.setup is not None else []),
         f"budget {_seconds(record.budget_s) or 'not given'}",
         f"backends {', '.join(record.backends) or 'none'}",
         f"probes {', '.join(record.probes) or 'none'}",

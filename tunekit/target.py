@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from tunekit.definitions import unreachable_hint
-from tunekit.errors import InputError, TargetError
+from tunekit.errors import InputError, SetupError, TargetError
 
 #: Frames of tunekit and of the import machinery, left out of an import error's traceback.
 _NOT_USER_CODE = (
@@ -42,6 +42,8 @@ class TargetSpec:
     args: list[Any] = field(default_factory=list)
     kwargs: dict[str, Any] = field(default_factory=dict)
     inputs: str | None = None
+    #: "module:factory" run once per worker; its result is every call's first argument.
+    setup: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible form for a worker request."""
@@ -50,12 +52,19 @@ class TargetSpec:
             "args": self.args,
             "kwargs": self.kwargs,
             "inputs": self.inputs,
+            "setup": self.setup,
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TargetSpec:
         """Inverse of ``to_dict``."""
-        return cls(data["target"], list(data["args"]), dict(data["kwargs"]), data["inputs"])
+        return cls(
+            data["target"],
+            list(data["args"]),
+            dict(data["kwargs"]),
+            data["inputs"],
+            data.get("setup"),
+        )
 
 
 #: ``Target.first_result`` before any call was made.
@@ -76,6 +85,12 @@ class Target:
     #: What the first call returned, once the calibration has made it (backends that must
     #: check a result, e.g. that it pickles, look here before calling the target themselves).
     first_result: Any = NOT_CALLED
+    #: The per-worker setup factory (``spec.setup`` resolved), None without one: a backend
+    #: runs it where each worker starts (``tunekit.calls.open_setup``).
+    setup: Callable[[], Any] | None = None
+    #: Seconds each worker's setup took, in the order they were opened (in this process, or
+    #: reported back by the backend's worker processes).
+    setup_s: list[float] = field(default_factory=list)
 
 
 def split_spec(spec: str) -> tuple[str, str]:
@@ -106,7 +121,22 @@ def load_target(spec: TargetSpec) -> Target:
         is_coroutine=is_coroutine_callable(func),
         calls=calls,
         consumes=consumes,
+        setup=None if spec.setup is None else resolve_setup(spec.setup),
     )
+
+
+def resolve_setup(spec: str) -> Callable[[], Any]:
+    """Import the ``--setup`` factory: a plain or generator function taking no arguments."""
+    try:
+        factory = resolve_callable(spec)
+    except TargetError as exc:
+        raise SetupError(f"setup {exc}") from None
+    if inspect.iscoroutinefunction(factory) or inspect.isasyncgenfunction(factory):
+        raise SetupError(
+            f"setup {spec!r} is an async function: the factory runs where a worker starts, "
+            "outside any event loop; make it a plain or generator function"
+        )
+    return factory
 
 
 def consuming(func: Callable[..., Any]) -> tuple[Callable[..., Any], str | None]:

@@ -91,6 +91,8 @@ class DaskBackend:
 
     name = "dask"
     scales = True
+    #: No per-worker setup: the workers are not started or stopped by the trial.
+    worker_setup = False
 
     def __init__(self) -> None:
         try:
@@ -105,6 +107,11 @@ class DaskBackend:
         """
         from distributed.protocol.pickle import dumps
 
+        if target.setup is not None:
+            return (
+                "dask cannot run a per-worker setup: its workers may run on other machines and "
+                "live past the trial, so tunekit cannot open and close one in each"
+            )
         try:
             settings = DaskSettings.from_env()
         except ValueError as exc:

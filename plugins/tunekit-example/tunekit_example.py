@@ -17,7 +17,7 @@ from time import perf_counter
 from typing import Any
 
 from tunekit.backends import Backend, Runner, TaskResult
-from tunekit.calls import blocking_caller
+from tunekit.calls import blocking_caller, per_thread_setup
 from tunekit.hookspecs import hookimpl
 from tunekit.models import Report
 from tunekit.probes import Probe, ProbeContext, calls_for
@@ -29,6 +29,7 @@ class MpThreadPoolBackend:
     name = "mpthreads"  # unique among all installed backends
     description = "multiprocessing.pool.ThreadPool"
     scales = True  # False: only workers=1 is tried
+    worker_setup = True  # runs --setup once per thread (False: skipped when one is given)
 
     def supports(self, target: Target) -> str | None:
         """None if this backend can run the target, else the reason (the trial is skipped)."""
@@ -38,17 +39,22 @@ class MpThreadPoolBackend:
     def session(self, target: Target, workers: int) -> Iterator[Runner]:
         """Start the pool (not timed), then yield a runner for batches of calls."""
         func = target.func
+        with (
+            ThreadPool(workers) as pool,  # starts all its threads here
+            per_thread_setup(target, pool.apply_async, workers) as first,  # --setup per thread
+        ):
 
-        def timed(call: Call) -> TaskResult:  # runs on the worker: latency is measured there
-            args, kwargs = call
-            start = perf_counter()
-            try:
-                func(*args, **kwargs)
-            except Exception as exc:
-                return TaskResult(perf_counter() - start, f"{type(exc).__name__}: {exc}")
-            return TaskResult(perf_counter() - start, None)
+            def timed(call: Call) -> TaskResult:  # runs on the worker: latency is measured there
+                args, kwargs = call
+                if first is not None:  # this thread's --setup result is the first argument
+                    args = (first(), *args)
+                start = perf_counter()
+                try:
+                    func(*args, **kwargs)
+                except Exception as exc:
+                    return TaskResult(perf_counter() - start, f"{type(exc).__name__}: {exc}")
+                return TaskResult(perf_counter() - start, None)
 
-        with ThreadPool(workers) as pool:  # starts all its threads here
             yield lambda calls: pool.map(timed, calls)  # one TaskResult per call, in order
 
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import Runner
-from tunekit.calls import blocking_caller
+from tunekit.calls import TaskResult, blocking_caller, setup_slots, with_first
 from tunekit.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
-    from tunekit.target import Target
+    from tunekit.target import Call, Target
 
 
 class GeventBackend:
@@ -30,6 +30,8 @@ class GeventBackend:
     scales = True
     #: A worker is a greenlet: cheap, so pools may grow in large steps.
     cheap_workers = True
+    #: Runs a per-worker setup: one per slot of the pool, handed to the greenlet it runs.
+    worker_setup = True
 
     def prepare(self) -> None:
         """Monkey-patch the standard library, before the target is imported."""
@@ -48,15 +50,30 @@ class GeventBackend:
 
     @contextmanager
     def session(self, target: Target, workers: int) -> Iterator[Runner]:
-        """A pool of ``workers`` greenlets; ``Pool.map`` keeps the order of the calls."""
+        """A pool of ``workers`` greenlets; ``Pool.map`` keeps the order of the calls. The pool
+        starts a greenlet per call, so a per-worker setup belongs to a slot of the pool: a
+        greenlet takes a free one for its call and gives it back."""
         from gevent.pool import Pool
+        from gevent.queue import Queue
 
-        call = blocking_caller(target)
-        pool = Pool(workers)
-        try:
-            yield lambda calls: pool.map(call, calls)
-        finally:
-            pool.kill()
+        with setup_slots(target, workers) as firsts:
+            call = blocking_caller(target)
+            if firsts is not None:
+                free: Queue[Any] = Queue(items=firsts)
+                run = call
+
+                def call(one: Call) -> TaskResult:
+                    value = free.get()
+                    try:
+                        return run(with_first(one, value))
+                    finally:
+                        free.put(value)
+
+            pool = Pool(workers)
+            try:
+                yield lambda calls: pool.map(call, calls)
+            finally:
+                pool.kill()
 
 
 @hookimpl

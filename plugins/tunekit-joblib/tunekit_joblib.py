@@ -35,9 +35,16 @@ class JoblibBackend:
     name = "joblib"
     description = 'joblib.Parallel(n_jobs=workers, backend="loky", batch_size="auto")'
     scales = True
+    #: No per-worker setup: loky starts and reuses its processes with no hook run in each.
+    worker_setup = False
 
     def supports(self, target: Target) -> str | None:
         """Arguments and results must pickle: they cross to and from loky's processes."""
+        if target.setup is not None:
+            return (
+                "joblib cannot run a per-worker setup: loky starts and reuses its processes "
+                "without a hook in each (measure the process backend instead)"
+            )
         try:
             pickle.dumps(target.calls)
         except Exception as exc:

@@ -54,6 +54,8 @@ class RayBackend:
 
     name = "ray"
     scales = True
+    #: No per-worker setup: the workers are not started or stopped by the trial.
+    worker_setup = False
     startup_estimate_s = STARTUP_ESTIMATE_S
 
     def __init__(self) -> None:
@@ -69,6 +71,11 @@ class RayBackend:
         """Arguments and results must pickle (with Ray's cloudpickle) to reach the workers."""
         from ray import cloudpickle
 
+        if target.setup is not None:
+            return (
+                "ray cannot run a per-worker setup: its remote functions run in worker "
+                "processes that tunekit neither starts nor stops"
+            )
         try:
             cloudpickle.dumps(target.calls)
         except Exception as exc:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import Runner, TaskResult
-from tunekit.calls import call_async, call_sync, one_result
+from tunekit.calls import call_async, call_sync, one_result, setup_slots, with_first
 from tunekit.hookspecs import hookimpl
 
 if TYPE_CHECKING:
@@ -34,11 +34,18 @@ class TrioBackend:
     cheap_workers = True
     #: Plain functions run on threads: for them this is the thread backend plus a loop.
     sync_via = "thread"
+    #: Runs a per-worker setup for coroutine functions: one per slot of the limiter.
+    worker_setup = True
 
     def supports(self, target: Target) -> str | None:
         """Plain functions always; a coroutine function unless it runs under asyncio but
         fails under trio (asyncio-only). A call that fails under both proves nothing."""
         if not target.is_coroutine:
+            if target.setup is not None:
+                return (
+                    "trio cannot run a per-worker setup for a plain function: trio.to_thread "
+                    "runs each call on any of its cached threads, not on one thread per worker"
+                )
             return None
         trio_error = run_batch(target, [target.calls[0]], 1)[0].error
         if trio_error is None:
@@ -53,19 +60,35 @@ class TrioBackend:
 
     @contextmanager
     def session(self, target: Target, workers: int) -> Iterator[Runner]:
-        """Nothing to start: trio's threads are cached by the first batch (the warm-up)."""
-        yield lambda calls: run_batch(target, calls, workers)
+        """Nothing to start but the per-worker setup, one per slot of the limiter: trio's
+        threads are cached by the first batch (the warm-up)."""
+        with setup_slots(target, workers) as firsts:
+            yield lambda calls: run_batch(target, calls, workers, firsts)
 
 
-def run_batch(target: Target, calls: Sequence[Call], workers: int) -> list[TaskResult]:
-    """Run ``calls`` in one ``trio.run`` with at most ``workers`` in flight, results in order."""
+def run_batch(
+    target: Target, calls: Sequence[Call], workers: int, firsts: list[Any] | None = None
+) -> list[TaskResult]:
+    """Run ``calls`` in one ``trio.run`` with at most ``workers`` in flight, results in order;
+    with ``firsts`` (a setup result per slot) a task holding a slot passes its value first."""
     import trio
 
     func = target.func
     results: list[TaskResult] = [TaskResult(0.0, "not run")] * len(calls)
+    free = list(firsts or [])
+
+    async def with_slot(index: int, call: Call, limiter: trio.CapacityLimiter) -> None:
+        async with limiter:  # coroutines only (``supports``): the slot's value stays here
+            value = free.pop()
+            try:
+                results[index] = await call_async(func, with_first(call, value))
+            finally:
+                free.append(value)
 
     async def one(index: int, call: Call, limiter: trio.CapacityLimiter) -> None:
-        if target.is_coroutine:
+        if firsts is not None:
+            await with_slot(index, call, limiter)
+        elif target.is_coroutine:
             async with limiter:
                 results[index] = await call_async(func, call)
         else:  # the thread holds the token while it runs

@@ -73,3 +73,5 @@ def test_the_python_api_consumes_a_generator_function_object() -> None:
     assert report.workload.task_wall_s is not None
     assert report.workload.task_wall_s >= MIN_SLEEP_S
     assert "generator function (a call consumes it to the end)" in report.render("text")
+    assert "generator, consumed to the end" in report.render("html")
+    assert '"consumes": "generator"' in report.render("json")

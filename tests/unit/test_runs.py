@@ -31,6 +31,7 @@ BASE = RunRecord(
         ({"kwargs": {"n": 3}}, [("kwargs", '{"n": 1}', '{"n": 3}', True)]),
         ({"args": [5]}, [("args", "[]", "[5]", True)]),
         ({"inputs": "app:cases"}, [("inputs", "not given", "app:cases", True)]),
+        ({"setup": "app:connect"}, [("setup", "not given", "app:connect", True)]),
         ({"budget_s": 10.0}, [("budget", "30 s", "10 s", True)]),
         (
             {"backends": ["sequential"]},
@@ -63,6 +64,7 @@ BASE = RunRecord(
         "kwargs",
         "args",
         "inputs",
+        "setup",
         "budget",
         "backends",
         "backend-order",

@@ -16,6 +16,11 @@ define ``prepare()``, which a trial process runs before it imports the target (a
 ``prepare`` is run): gevent's monkey-patching must come first. A backend whose start-up is
 slow (a cluster) may set ``startup_estimate_s``: its first trial is planned and timed out with
 that much start-up until one of its trials has measured the real one.
+
+A backend that runs the per-worker setup (``--setup``) sets ``worker_setup = True``: it opens
+one where each of its workers starts and passes its value as every call's first argument
+(``tunekit.calls``: ``per_thread_setup``, ``setup_slots``, ``open_setup``). When a setup is
+given, a backend that does not declare it is skipped with a reason (``check_supports``).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from tunekit.calls import TaskResult
 if TYPE_CHECKING:
     from tunekit.target import Call, Target
 
-__all__ = ["Backend", "Runner", "TaskResult"]
+__all__ = ["Backend", "Runner", "TaskResult", "check_supports"]
 
 Runner = Callable[["Sequence[Call]"], list[TaskResult]]
 
@@ -48,3 +53,12 @@ class Backend(Protocol):
 
     def session(self, target: Target, workers: int) -> AbstractContextManager[Runner]:
         """Start the executor or loop with ``workers`` and yield a runner for batches."""
+
+
+def check_supports(backend: Backend, target: Target) -> str | None:
+    """Why ``backend`` cannot run ``target``: its own answer, or, when the target has a
+    per-worker setup, that the backend does not run one; None when it can."""
+    reason = backend.supports(target)
+    if reason is None and target.setup is not None and not getattr(backend, "worker_setup", False):
+        reason = f"the {backend.name} backend does not run a per-worker setup (--setup)"
+    return reason

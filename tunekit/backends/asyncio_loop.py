@@ -14,7 +14,13 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import Runner, TaskResult
-from tunekit.calls import call_async, call_sync, start_all_threads
+from tunekit.calls import (
+    blocking_caller,
+    call_async,
+    per_thread_setup,
+    setup_slots,
+    with_first,
+)
 from tunekit.hookspecs import hookimpl
 from tunekit.snippets import SnippetRequest
 
@@ -27,9 +33,14 @@ _PENDING = TaskResult(0.0, "not run")
 
 
 def make_consumers(
-    calls: Sequence[Call], workers: int, one: Callable[[Call], Awaitable[TaskResult]]
+    calls: Sequence[Call],
+    workers: int,
+    one: Callable[[Call], Awaitable[TaskResult]],
+    firsts: Sequence[Any] | None = None,
 ) -> tuple[list[TaskResult], list[Coroutine[Any, Any, None]]]:
-    """``workers`` coroutines sharing one iterator over ``calls``, each awaiting ``one(call)``.
+    """``workers`` coroutines sharing one iterator over ``calls``, each awaiting ``one(call)``;
+    with ``firsts`` (one setup result per consumer, ``calls.setup_slots``) consumer ``i``
+    passes ``firsts[i]`` as each call's first argument.
 
     Returns the result list (filled in call order as the consumers run) and the consumers,
     which the caller runs with its framework's gather.
@@ -41,14 +52,24 @@ def make_consumers(
         for index, call in pending:
             results[index] = await one(call)
 
-    return results, [consume() for _ in range(min(workers, len(calls)))]
+    async def consume_with(first: Any) -> None:
+        for index, call in pending:
+            results[index] = await one(with_first(call, first))
+
+    slots = range(min(workers, len(calls)))
+    if firsts is None:
+        return results, [consume() for _ in slots]
+    return results, [consume_with(firsts[slot]) for slot in slots]
 
 
 async def run_consumers(
-    calls: Sequence[Call], workers: int, one: Callable[[Call], Awaitable[TaskResult]]
+    calls: Sequence[Call],
+    workers: int,
+    one: Callable[[Call], Awaitable[TaskResult]],
+    firsts: Sequence[Any] | None = None,
 ) -> list[TaskResult]:
     """Run ``calls`` with at most ``workers`` in flight on the running asyncio loop."""
-    results, consumers = make_consumers(calls, workers, one)
+    results, consumers = make_consumers(calls, workers, one, firsts)
     await asyncio.gather(*consumers)
     return results
 
@@ -63,6 +84,8 @@ class AsyncioBackend:
     cheap_workers = True
     #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
     sync_via = "thread"
+    #: Runs a per-worker setup: one per consumer on the loop, one per executor thread.
+    worker_setup = True
 
     def supports(self, target: Target) -> str | None:
         """Coroutines run on the loop, anything else in its executor."""
@@ -81,7 +104,8 @@ def loop_session(
 ) -> Iterator[Runner]:
     """A runner of calls on one asyncio loop (``loop_factory``'s, e.g. uvloop's, or the
     default): coroutines as at most ``workers`` tasks on it, anything else on ``workers``
-    threads of its executor. Plugins of other asyncio loops share it."""
+    threads of its executor. Plugins of other asyncio loops share it. A per-worker setup is
+    opened once per consumer (coroutines) or per executor thread (anything else)."""
     func = target.func
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         loop = runner.get_loop()
@@ -90,13 +114,17 @@ def loop_session(
             def await_one(call: Call) -> Awaitable[TaskResult]:
                 return call_async(func, call)
 
-            yield lambda calls: runner.run(run_consumers(calls, workers, await_one))
+            with setup_slots(target, workers) as firsts:
+                yield lambda calls: runner.run(run_consumers(calls, workers, await_one, firsts))
             return
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
-            start_all_threads(pool, workers)
+        with (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool,
+            per_thread_setup(target, pool.submit, workers) as first,
+        ):
+            call = blocking_caller(target, first=first)
 
-            def submit_one(call: Call) -> Awaitable[TaskResult]:
-                return loop.run_in_executor(pool, call_sync, func, call)
+            def submit_one(call_args: Call) -> Awaitable[TaskResult]:
+                return loop.run_in_executor(pool, call, call_args)
 
             yield lambda calls: runner.run(run_consumers(calls, workers, submit_one))
 

@@ -14,11 +14,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from multiprocessing.util import Finalize
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import TaskResult
-from tunekit.calls import blocking_caller, one_result
+from tunekit.calls import blocking_caller, one_result, open_setup
 from tunekit.hookspecs import hookimpl
 from tunekit.snippets import SnippetRequest, plural
 from tunekit.target import (
@@ -27,6 +28,7 @@ from tunekit.target import (
     consuming,
     is_coroutine_callable,
     resolve_callable,
+    resolve_setup,
 )
 
 if TYPE_CHECKING:
@@ -40,16 +42,32 @@ CHUNK_TARGET_S = 0.005
 MIN_CHUNKS_PER_WORKER = 4
 
 _caller: Callable[[Call], TaskResult] | None = None
+#: This child's per-worker setup: the seconds it took (None without one).
+_setup_s: float | None = None
 
 
 def _init_child(spec: dict[str, Any]) -> None:
-    global _caller
+    global _caller, _setup_s
     # The arguments arrive pickled with each task; a generator is consumed here, in the child.
     func, consumes = consuming(resolve_callable(spec["target"]))
+    setup = spec.get("setup")
     target = Target(
-        TargetSpec(spec["target"]), func, is_coroutine_callable(func), [], consumes=consumes
+        TargetSpec(spec["target"], setup=setup),
+        func,
+        is_coroutine_callable(func),
+        [],
+        consumes=consumes,
+        setup=None if setup is None else resolve_setup(setup),
     )
-    _caller = blocking_caller(target, deliver=pickle.dumps)
+    first = None
+    if target.setup is not None:
+        opened = open_setup(target)
+        _setup_s = target.setup_s[0]
+        # Torn down in this child as it exits, when the pool shuts down (exitpriority: run by
+        # multiprocessing's exit handler, which every pool child calls).
+        Finalize(None, opened.close, exitpriority=10)
+        first = lambda: opened.value  # noqa: E731 - the value is fixed for this child
+    _caller = blocking_caller(target, deliver=pickle.dumps, first=first)
 
 
 def _run_call(call: Call) -> TaskResult:
@@ -57,9 +75,9 @@ def _run_call(call: Call) -> TaskResult:
     return _caller(call)
 
 
-def _child_pid(_: int) -> int:
+def _child_pid(_: int) -> tuple[int, float | None]:
     time.sleep(0.01)  # keep this child busy so the pool starts another one
-    return os.getpid()
+    return os.getpid(), _setup_s
 
 
 class ProcessBatches:
@@ -94,6 +112,8 @@ class ProcessBackend:
     name = "process"
     description = "concurrent.futures.ProcessPoolExecutor (platform default start method)"
     scales = True
+    #: Runs a per-worker setup: in each child, as it starts (the pool's initializer).
+    worker_setup = True
 
     def supports(self, target: Target) -> str | None:
         """Arguments and results must pickle: they cross to and from the child processes.
@@ -124,17 +144,20 @@ class ProcessBackend:
             initializer=_init_child,
             initargs=(target.spec.to_dict(),),
         ) as pool:
-            start_all_children(pool, workers)
+            setups = start_all_children(pool, workers)
+            target.setup_s.extend(s for s in setups.values() if s is not None)
             yield ProcessBatches(pool, workers)
 
 
-def start_all_children(pool: ProcessPoolExecutor, workers: int) -> None:
-    """Make the pool start every child now so that start-up is measured apart from throughput."""
-    seen: set[int] = set()
+def start_all_children(pool: ProcessPoolExecutor, workers: int) -> dict[int, float | None]:
+    """Make the pool start every child now so that start-up is measured apart from throughput;
+    each child's pid -> the seconds its per-worker setup took (None without one)."""
+    seen: dict[int, float | None] = {}
     for _ in range(5):
         seen.update(pool.map(_child_pid, range(workers * 2)))
         if len(seen) >= workers:
-            return
+            break
+    return seen
 
 
 @hookimpl

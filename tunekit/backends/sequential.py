@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from tunekit.backends import Runner, TaskResult
-from tunekit.calls import call_async, call_sync
+from tunekit.calls import call_async, call_sync, single_worker
 from tunekit.hookspecs import hookimpl
 from tunekit.snippets import SnippetRequest
 
@@ -23,6 +23,8 @@ class SequentialBackend:
     name = "sequential"
     description = "one call after another on the calling thread"
     scales = False
+    #: Runs a per-worker setup: once, for its one worker.
+    worker_setup = True
 
     def supports(self, target: Target) -> str | None:
         """Every callable can be called in a loop."""
@@ -31,16 +33,17 @@ class SequentialBackend:
     @contextmanager
     def session(self, target: Target, workers: int) -> Iterator[Runner]:
         """Yield a runner that calls (or awaits) each task in turn."""
-        func = target.func
-        if not target.is_coroutine:
-            yield lambda calls: [call_sync(func, call) for call in calls]
-            return
+        with single_worker(target) as one:
+            func = one.func
+            if not target.is_coroutine:
+                yield lambda calls: [call_sync(func, call) for call in calls]
+                return
 
-        async def run_all(calls: Sequence[Call]) -> list[TaskResult]:
-            return [await call_async(func, call) for call in calls]
+            async def run_all(calls: Sequence[Call]) -> list[TaskResult]:
+                return [await call_async(func, call) for call in calls]
 
-        with asyncio.Runner() as loop:
-            yield lambda calls: loop.run(run_all(calls))
+            with asyncio.Runner() as loop:
+                yield lambda calls: loop.run(run_all(calls))
 
 
 @hookimpl

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from tunekit.backends import Runner
-from tunekit.calls import blocking_caller, start_all_threads
+from tunekit.calls import blocking_caller, per_thread_setup
 from tunekit.hookspecs import hookimpl
 from tunekit.snippets import SnippetRequest, plural
 
@@ -25,6 +25,8 @@ class ThreadBackend:
     scales = True
     #: A worker is a thread or a task on the loop: cheap, so pools may grow in large steps.
     cheap_workers = True
+    #: Runs a per-worker setup: on each thread, where it starts.
+    worker_setup = True
 
     def supports(self, target: Target) -> str | None:
         """Any callable can run in a thread."""
@@ -33,9 +35,11 @@ class ThreadBackend:
     @contextmanager
     def session(self, target: Target, workers: int) -> Iterator[Runner]:
         """Start all ``workers`` threads, then yield a runner that maps calls over them."""
-        call = blocking_caller(target)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
-            start_all_threads(pool, workers)
+        with (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool,
+            per_thread_setup(target, pool.submit, workers) as first,
+        ):
+            call = blocking_caller(target, first=first)
             yield lambda calls: list(pool.map(call, calls))
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tunekit.backends import Runner, TaskResult
 from tunekit.backends.asyncio_loop import run_consumers
-from tunekit.calls import call_async, call_sync, start_all_threads
+from tunekit.calls import blocking_caller, call_async, per_thread_setup, setup_slots
 from tunekit.hookspecs import hookimpl
 from tunekit.snippets import SnippetRequest
 
@@ -33,6 +33,8 @@ class TornadoBackend:
     cheap_workers = True
     #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
     sync_via = "thread"
+    #: Runs a per-worker setup: one per consumer on the loop, one per executor thread.
+    worker_setup = True
 
     def supports(self, target: Target) -> str | None:
         """Coroutines run on the IOLoop, anything else in its executor."""
@@ -52,15 +54,19 @@ class TornadoBackend:
                 def await_one(call: Call) -> Awaitable[TaskResult]:
                     return call_async(func, call)
 
-                yield lambda calls: io_loop.run_sync(
-                    lambda: run_consumers(calls, workers, await_one)
-                )
+                with setup_slots(target, workers) as firsts:
+                    yield lambda calls: io_loop.run_sync(
+                        lambda: run_consumers(calls, workers, await_one, firsts)
+                    )
                 return
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool:
-                start_all_threads(pool, workers)
+            with (
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tunekit") as pool,
+                per_thread_setup(target, pool.submit, workers) as first,
+            ):
+                call = blocking_caller(target, first=first)
 
-                def submit_one(call: Call) -> Awaitable[TaskResult]:
-                    return io_loop.run_in_executor(pool, call_sync, func, call)
+                def submit_one(call_args: Call) -> Awaitable[TaskResult]:
+                    return io_loop.run_in_executor(pool, call, call_args)
 
                 yield lambda calls: io_loop.run_sync(
                     lambda: run_consumers(calls, workers, submit_one)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import Runner, TaskResult
 from tunekit.backends.asyncio_loop import make_consumers, run_consumers
-from tunekit.calls import call_async, call_sync
+from tunekit.calls import blocking_caller, call_async, per_thread_setup, setup_slots
 from tunekit.hookspecs import hookimpl
 from tunekit.snippets import SnippetRequest
 
@@ -46,6 +46,8 @@ class TwistedBackend:
     cheap_workers = True
     #: Plain functions run on a thread pool: for them this is the thread backend plus a loop.
     sync_via = "thread"
+    #: Runs a per-worker setup: one per consumer on the loop, one per pool thread.
+    worker_setup = True
 
     def supports(self, target: Target) -> str | None:
         """Coroutines run on the reactor's loop, anything else in a Twisted thread pool."""
@@ -60,9 +62,10 @@ class TwistedBackend:
         with ExitStack() as stack:
             start_reactor_thread(reactor, loop, stack)
             if target.is_coroutine:
-                start_batch = coroutine_batches(loop, target.func, workers)
+                firsts = stack.enter_context(setup_slots(target, workers))
+                start_batch = coroutine_batches(loop, target.func, workers, firsts)
             else:
-                start_batch = thread_pool_batches(reactor, target.func, workers, stack)
+                start_batch = thread_pool_batches(reactor, target, workers, stack)
             yield lambda calls: blockingCallFromThread(reactor, start_batch, calls)
 
 
@@ -108,9 +111,10 @@ def _stop_reactor(reactor: Any, loop: asyncio.AbstractEventLoop, thread: threadi
 
 
 def thread_pool_batches(
-    reactor: Any, func: Callable[..., Any], workers: int, stack: ExitStack
+    reactor: Any, target: Target, workers: int, stack: ExitStack
 ) -> BatchStarter:
-    """Start a ``ThreadPool`` of ``workers`` threads (stopped with ``stack``); batches use it."""
+    """Start a ``ThreadPool`` of ``workers`` threads (stopped with ``stack``), with the
+    target's per-worker setup opened on each; batches use it."""
     from twisted.internet.defer import Deferred, gatherResults
     from twisted.internet.threads import deferToThreadPool
     from twisted.python.threadpool import ThreadPool
@@ -118,9 +122,11 @@ def thread_pool_batches(
     pool = ThreadPool(minthreads=workers, maxthreads=workers, name="tunekit")
     pool.start()  # creates all ``minthreads`` threads now
     stack.callback(pool.stop)
+    first = stack.enter_context(per_thread_setup(target, pool.callInThread, workers))
+    call_one = blocking_caller(target, first=first)
 
     def submit_one(call: Call) -> Deferred[TaskResult]:
-        return deferToThreadPool(reactor, pool, call_sync, func, call)
+        return deferToThreadPool(reactor, pool, call_one, call)
 
     def start_batch(calls: Sequence[Call]) -> Deferred[list[TaskResult]]:
         results, consumers = make_consumers(calls, workers, submit_one)
@@ -131,7 +137,10 @@ def thread_pool_batches(
 
 
 def coroutine_batches(
-    loop: asyncio.AbstractEventLoop, func: Callable[..., Any], workers: int
+    loop: asyncio.AbstractEventLoop,
+    func: Callable[..., Any],
+    workers: int,
+    firsts: Sequence[Any] | None = None,
 ) -> BatchStarter:
     """Batches of coroutines, run as asyncio tasks on the reactor's loop.
 
@@ -148,7 +157,8 @@ def coroutine_batches(
         return call_async(user_func, call)
 
     def start_batch(calls: Sequence[Call]) -> Deferred[list[TaskResult]]:
-        return Deferred.fromFuture(loop.create_task(run_consumers(calls, workers, await_one)))
+        batch = run_consumers(calls, workers, await_one, firsts)
+        return Deferred.fromFuture(loop.create_task(batch))
 
     return start_batch
 

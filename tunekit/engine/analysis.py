@@ -20,6 +20,13 @@ from tunekit.engine.bench import TrialBench
 from tunekit.engine.budget import ADAPTIVE_BATCH_S, Budget
 from tunekit.engine.calibration import calibrate, classify_workload
 from tunekit.engine.config import AnalysisConfig, ProgressCallback
+from tunekit.engine.interpreters import (
+    check_interpreter,
+    compared_trials,
+    host_share,
+    measure_side_by_side,
+    this_interpreter,
+)
 from tunekit.engine.machine import (
     CAPACITY_AFTER_S,
     CAPACITY_BEFORE_S,
@@ -35,7 +42,7 @@ from tunekit.engine.strategies.grid import grid_sweep
 from tunekit.engine.strategies.reruns import rerun_unstable
 from tunekit.errors import PluginError, Terminated, TunekitError
 from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
-from tunekit.models import Recommendation, Report, Trial, Workload
+from tunekit.models import InterpreterRun, Recommendation, Report, Trial, Workload
 from tunekit.plan.budget import budget_needed_line, smallest_sweep_s
 from tunekit.plan.limits import pool_limit
 from tunekit.plan.sizing import MIN_GAIN, noise_of
@@ -80,8 +87,11 @@ class _Analysis:
     ) -> None:
         self.config = config
         self.progress = progress
-        self.budget = Budget(config.budget, repeats=config.repeats)
-        self.spec = TargetSpec(config.target, list(config.args), dict(config.kwargs), config.inputs)
+        # with --python, the host's sweep leaves the other interpreters their share
+        self.budget = Budget(host_share(config.budget, len(config.pythons)), config.repeats)
+        self.spec = TargetSpec(
+            config.target, list(config.args), dict(config.kwargs), config.inputs, config.setup
+        )
         self.plugins = plugins
         self.plugin_notes: list[str] = []
         self.contenders = select_backends(plugins, config.backends, self.plugin_notes)
@@ -110,6 +120,7 @@ class _Analysis:
             args=list(config.args),
             kwargs=dict(config.kwargs),
             inputs=config.inputs_label or config.inputs,
+            setup=config.setup,
             budget_s=config.budget,
             backends=[c.name for c in self.contenders],
             probes=[name for name, _ in self.probes],
@@ -144,9 +155,12 @@ class _Analysis:
         report = self.report
         failure: str | None = None
         try:
-            # Every child below is forked from one warm zygote.
+            others = [check_interpreter(p, report.tunekit_version) for p in self.config.pythons]
+            # Every child below is forked from one warm zygote (not the other interpreters').
             with fork_server(min(ZYGOTE_READY_S, self.config.budget)):
                 failure = self.measure_all()
+            if failure is None and others:
+                self.compare_interpreters(others)
             report.complete = True
         except KeyboardInterrupt:
             report.interrupted = "SIGINT"
@@ -257,6 +271,18 @@ class _Analysis:
             machine.capacity_after_cores = free_cores(machine.cpus, CAPACITY_AFTER_S)
         return None
 
+    def compare_interpreters(self, others: list[InterpreterRun]) -> None:
+        """Measure the best configurations again under this and each other interpreter."""
+        report = self.report
+        rec = self.advise(report.trials)
+        configurations = compared_trials(report.trials, rec.model)
+        report.interpreters = [this_interpreter(), *others]
+        left = Budget(self.config.budget - self.budget.elapsed(), self.config.repeats)
+        self.tell("measuring under each Python")
+        measure_side_by_side(
+            report.interpreters, self.spec, configurations, left, self.memory_limit
+        )
+
     def snippet(self, rec: Recommendation) -> str | None:
         """Code to paste for the recommended model and pool, from its backend's plugin."""
         if rec.model is None or rec.pool_size is None:
@@ -269,6 +295,8 @@ class _Analysis:
             rec.chunksize,
         )
         found: str | None = self.plugins.hook.tunekit_snippet(request=request)
+        if found is not None and self.config.setup is not None:
+            found = setup_comment(self.config.setup) + found
         return found
 
     def supported(self, supports: dict[str, str | None]) -> list[Contender]:
@@ -289,6 +317,16 @@ class _Analysis:
         if workload.kind in CORE_BOUND_KINDS:
             return max(1, round(machine.capacity_cores or machine.cpus))
         return None
+
+
+def setup_comment(setup: str) -> str:
+    """What a snippet (which calls the target without it) says a ``--setup`` run needs."""
+    factory = setup.rpartition(":")[2]
+    return (
+        f"# --setup {setup}: each worker needs its own {factory}() result as the first\n"
+        "# argument (a thread's in a threading.local, a process's from the pool's initializer);\n"
+        "# the code below calls the function without it: add it there.\n"
+    )
 
 
 def select_backends(

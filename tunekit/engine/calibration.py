@@ -26,6 +26,8 @@ class Calibration:
     inspection: Inspection
     #: Seconds a child took beyond the calls it timed: start, import, clean-up.
     overhead_s: float
+    #: The per-worker setup factory's spec, if one was given.
+    setup: str | None = None
 
     @property
     def always_fails(self) -> bool:
@@ -73,6 +75,8 @@ class Calibration:
             cpu_fraction=min(1.0, found.task_cpu_s / wall) if wall else None,
             calibration_calls=found.calls,
             inputs=found.inputs,
+            setup=self.setup,
+            setup_s=found.setup_s,
         )
 
 
@@ -105,9 +109,9 @@ def calibrate(
     found = outcome.reply
     # the child's fixed cost: what it took besides the calls and the backends' checks
     timed = 0.0 if found.warmup_only else found.calls * found.task_wall_s
-    spent = found.first_call_s + timed + found.checks_s
+    spent = found.first_call_s + timed + found.checks_s + (found.setup_s or 0.0)
     overhead = max(outcome.elapsed_s - spent, 0.0)
-    return Calibration(found, overhead)
+    return Calibration(found, overhead, spec.setup)
 
 
 def classify_workload(workload: Workload, machine: Machine) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tunekit.errors import InputError
+from tunekit.errors import InputError, SetupError, TargetError
 from tunekit.plan import TrialPlan
 from tunekit.target import split_spec
 
@@ -31,6 +31,8 @@ class AnalysisConfig:
     #: How the report names the inputs when ``inputs`` is a temporary factory (a list given to
     #: ``tunekit.analyze()``), whose path differs on every run; None: the spec itself.
     inputs_label: str | None = None
+    #: "module:factory" run once per worker; its result is every call's first argument.
+    setup: str | None = None
     backends: Sequence[str] | None = None
     #: The largest pool tried, a hard cap; None: pools grow while they pay, as far as the
     #: machine allows (``plan.limits``).
@@ -46,6 +48,8 @@ class AnalysisConfig:
     #: "adaptive": grow each backend's pool while it pays, then refine the knee; "grid":
     #: measure every backend at every size 1, 2, 4... max_workers (the exhaustive reference).
     sweep: str = "adaptive"
+    #: Other interpreters (paths) under which the best configurations are measured again.
+    pythons: Sequence[str] = ()
 
     def validate(self) -> None:
         """Reject values no analysis can use (the CLI reports bad options as usage errors)."""
@@ -54,6 +58,11 @@ class AnalysisConfig:
             split_spec(self.inputs)
             if self.args:
                 raise InputError("give per-task arguments with either --args or --inputs")
+        if self.setup is not None:
+            try:
+                split_spec(self.setup)
+            except TargetError as exc:
+                raise SetupError(f"--setup: {exc}") from None
         if not math.isfinite(self.budget) or self.budget <= 0:
             raise InputError(f"budget must be positive, not {self.budget}")
         if self.max_workers is not None and self.max_workers < 1:

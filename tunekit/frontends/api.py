@@ -42,6 +42,7 @@ def analyze(
     args: Sequence[Any] | None = None,
     kwargs: Mapping[str, Any] | None = None,
     inputs: str | Callable[[], Iterable[Any]] | Iterable[Any] | None = None,
+    setup: str | Callable[[], Any] | None = None,
     budget: float = 30.0,
     backends: Sequence[str] | None = None,
     max_workers: int | None = None,
@@ -55,7 +56,10 @@ def analyze(
     ``target`` is a spec string or a function findable by name. ``args``/``kwargs`` must be
     JSON (as ``--args``/``--kwargs``); ``inputs`` is a factory (spec or named callable) or a
     list of per-task items (tuple = positional, dict = keywords, else one argument), which may
-    be any picklable objects. ``plugins``: the plugin manager to use (default: a new one).
+    be any picklable objects. ``setup`` is a per-worker factory (spec or named function; a
+    generator function is torn down after its ``yield``) whose result every call of that
+    worker gets as its first argument. ``plugins``: the plugin manager to use (default: a new
+    one).
     Other ``options`` are fields of ``AnalysisConfig``.
     """
     from tunekit.engine import AnalysisConfig, run_analysis
@@ -77,6 +81,7 @@ def analyze(
             kwargs=call_kwargs,
             inputs=inputs_spec,
             inputs_label=inputs_label,
+            setup=setup if setup is None or isinstance(setup, str) else target_spec(setup),
             backends=list(backends) if backends else None,
             max_workers=max_workers,
             budget=budget,

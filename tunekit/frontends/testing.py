@@ -6,10 +6,19 @@ command, in a fresh interpreter; these helpers do that part so every plugin does
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+#: Seconds a venv's installs may take: from the local package index, tunekit's dependencies
+#: took 75 s on the 2-core test machine; ten times that for a loaded one.
+VENV_INSTALL_TIMEOUT_S = 750.0
 
 
 def analyze_trials(
@@ -19,14 +28,18 @@ def analyze_trials(
     budget: float = 8.0,
     code: int = 0,
     timeout: float = 120.0,
+    setup: str | None = None,
+    python: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The trials of ``tunekit analyze TARGET`` on ``backends`` without probes, as JSON; raises
+    """The trials of ``tunekit analyze TARGET`` on ``backends`` without probes, as JSON (with
+    ``--setup`` when ``setup`` is given), run by ``python`` (default: this interpreter); raises
     AssertionError (with tunekit's stderr) unless it exits with ``code``."""
     proc = subprocess.run(
         [
-            *[sys.executable, "-m", "tunekit", "analyze", target],
+            *[python or sys.executable, "-m", "tunekit", "analyze", target],
             *[arg for name in backends for arg in ("--backend", name)],
             *["--max-workers", str(max_workers), "--budget", str(budget)],
+            *(["--setup", setup] if setup is not None else []),
             *["--probe", "none", "--json", "-", "-q"],
         ],
         capture_output=True,
@@ -50,3 +63,37 @@ def plugin_rows(timeout: float = 60.0) -> list[list[str]]:
         timeout=timeout,
     ).stdout
     return [line.split()[:4] for line in out.splitlines()]
+
+
+def find_python(version: str) -> str | None:
+    """An interpreter of ``version`` (e.g. "3.13"): the newest of pyenv's
+    (``$PYENV_ROOT/versions/X.Y.*``), else ``pythonX.Y`` on PATH but for pyenv's shims (which
+    fail for a version not selected); None when there is none."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = sorted(root.glob(f"versions/{version}.*/bin/python{version}"))
+    if candidates:
+        return str(candidates[-1])
+    found = shutil.which(f"python{version}")
+    return found if found is not None and "shims" not in Path(found).parts else None
+
+
+def venv_with(python: str, requirements: Sequence[str], cache: Path) -> Path:
+    """The python of a venv that ``python`` made, with ``requirements`` (pip arguments, e.g.
+    ``["-e", "/src/tunekit"]``) installed: as a user points ``--python`` at a venv with tunekit
+    in it. Kept in ``cache`` under a key of both, so it is made once."""
+    key = hashlib.sha256("\0".join([python, *requirements]).encode()).hexdigest()[:16]
+    folder = cache / key
+    executable = folder / "bin" / "python"
+    if (folder / "ready").exists():
+        return executable
+    shutil.rmtree(folder, ignore_errors=True)
+    subprocess.run([python, "-m", "venv", str(folder)], check=True, timeout=120)
+    subprocess.run(
+        [str(executable), "-m", "pip", "install", "-q", *requirements],
+        check=True,
+        timeout=VENV_INSTALL_TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+    )
+    (folder / "ready").touch()
+    return executable

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
+from tunekit.backends import check_supports
 from tunekit.backends.sequential import SequentialBackend
-from tunekit.calls import TaskResult, blocking_caller
+from tunekit.calls import TaskResult, blocking_caller, single_worker
 from tunekit.errors import InputError
 from tunekit.isolation.protocol import Inspection, InspectRequest
 from tunekit.models import Latency
@@ -32,15 +33,20 @@ def inspect_target(request: InspectRequest, plugins: PluginManager) -> Inspectio
     target = load_target(request.target)
     backends = collect_backends(plugins)
     wanted = request.backends or tuple(backends)  # a plugin's check may be slow (dask)
-    found = calibrate(target, request.calibrate_s, request.deadline_s)
-    # the checks get the calibration's first result: none of them calls a long call again
-    checked = dataclasses.replace(target, first_result=found.first_result)
-    started = perf_counter()
-    inspection = found.inspection
-    inspection.supports = {
-        name: backends[name].item.supports(checked) for name in wanted if name in backends
-    }
-    inspection.checks_s = perf_counter() - started
+    with single_worker(target) as one:  # one per-worker setup, if any, for the calls here
+        found = calibrate(one, request.calibrate_s, request.deadline_s)
+        # the checks get the calibration's first result: none of them calls a long call again
+        checked = dataclasses.replace(one, first_result=found.first_result, setup=target.setup)
+        started = perf_counter()
+        inspection = found.inspection
+        inspection.supports = {
+            name: check_supports(backends[name].item, checked)
+            for name in wanted
+            if name in backends
+        }
+        inspection.checks_s = perf_counter() - started
+    if target.setup_s:
+        inspection.setup_s = target.setup_s[0]
     return inspection
 
 

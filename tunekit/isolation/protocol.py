@@ -45,6 +45,8 @@ class Inspection:
     checks_s: float = 0.0
     #: "generator" / "async generator" when a call consumes what the target yields.
     consumes: str | None = None
+    #: Seconds the per-worker setup took here (None without one).
+    setup_s: float | None = None
 
 
 @dataclass

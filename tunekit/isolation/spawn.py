@@ -48,12 +48,17 @@ class ChildOutcome:
 
 
 def run_in_child(
-    request: Request, timeout_s: float, memory_limit_bytes: int | None = None
+    request: Request,
+    timeout_s: float,
+    memory_limit_bytes: int | None = None,
+    python: str | None = None,
 ) -> ChildOutcome:
     """Run ``request`` in a fresh ``tunekit.isolation.worker`` process and return its outcome.
 
     The child is stopped at ``timeout_s``, or as soon as its process tree's resident memory
-    exceeds ``memory_limit_bytes`` (checked every ``MEMORY_POLL_S``).
+    exceeds ``memory_limit_bytes`` (checked every ``MEMORY_POLL_S``). ``python``: the
+    interpreter to run it with (``--python``; never forked from the zygote, which runs this
+    one), None for this one.
     """
     with tempfile.TemporaryDirectory(prefix="tunekit-") as tmp:
         request_path = Path(tmp, "request.json")
@@ -61,7 +66,7 @@ def run_in_child(
         output_path = Path(tmp, "output.log")
         request_path.write_text(json.dumps(encode_request(request)))
         started = perf_counter()
-        proc = _start(request_path, result_path, output_path)
+        proc = _start(request_path, result_path, output_path, python)
         try:
             returncode, peak = _wait(proc, started + max(timeout_s, 0.1), memory_limit_bytes)
         finally:
@@ -71,7 +76,7 @@ def run_in_child(
                 if isinstance(proc, ForkedChild):
                     proc.release()
         if isinstance(proc, ForkedChild) and proc.lost:  # the zygote died under it
-            return run_in_child(request, timeout_s, memory_limit_bytes)  # now a fresh one
+            return run_in_child(request, timeout_s, memory_limit_bytes, python)  # now a fresh one
         elapsed = perf_counter() - started
         payload = _read(result_path)
         answer = decode_answer(request, payload)
@@ -98,17 +103,20 @@ class Child(Protocol):
     def kill(self) -> None: ...
 
 
-def _start(request_path: Path, result_path: Path, output_path: Path) -> Child:
-    """Fork the child from the running zygote, or start a fresh interpreter."""
+def _start(
+    request_path: Path, result_path: Path, output_path: Path, python: str | None = None
+) -> Child:
+    """Fork the child from the running zygote, or start a fresh interpreter (``python``, or
+    this one)."""
     argv = [str(request_path), str(result_path)]
-    zygote = running_zygote()
+    zygote = running_zygote() if python is None else None
     if zygote is not None:
         child = zygote.fork(argv, output_path)
         if child is not None:
             return child
     with output_path.open("wb") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "tunekit.isolation.worker", *argv],
+            [python or sys.executable, "-m", "tunekit.isolation.worker", *argv],
             stdin=subprocess.DEVNULL,
             stdout=output,
             stderr=subprocess.STDOUT,

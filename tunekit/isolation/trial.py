@@ -20,7 +20,7 @@ from typing import Any
 
 import psutil
 
-from tunekit.backends import Backend, Runner
+from tunekit.backends import Backend, Runner, check_supports
 from tunekit.calls import TaskResult
 from tunekit.isolation.calibrate import cycle
 from tunekit.isolation.protocol import TrialRequest
@@ -44,13 +44,17 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
     """Measure one backend at one worker count: start-up, a warm-up batch, then the repeats."""
     name, workers = request.backend, request.workers
     tasks, repeats = request.tasks, request.repeats
-    backend: Backend = collect_backends(plugins)[name].item
+    registered = collect_backends(plugins)
+    if name not in registered:  # e.g. a plugin not installed for another --python
+        missing = f"the {name} backend is not installed for this interpreter ({sys.executable})"
+        return Trial(backend=name, workers=workers, status="skipped", reason=missing)
+    backend: Backend = registered[name].item
     prepare = getattr(backend, "prepare", None)
     if prepare is not None:  # e.g. gevent's monkey-patching, before the user's module imports
         prepare()
     target = load_target(request.target)
     trial = Trial(backend=name, workers=workers, status="ok", tasks=tasks)
-    reason = None if request.checked else backend.supports(target)
+    reason = None if request.checked else check_supports(backend, target)
     if reason is not None:
         trial.status, trial.reason = "skipped", reason
         return trial
@@ -59,6 +63,9 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
         started = perf_counter()
         with backend.session(target, workers) as run:
             trial.startup_s = perf_counter() - started
+            if target.setup_s:
+                trial.setups = len(target.setup_s)
+                trial.setup_s = statistics.fmean(target.setup_s)
             timed_here = True
             warmup = request.warmup
             if warmup is None:

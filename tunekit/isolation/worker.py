@@ -19,6 +19,7 @@ from pathlib import Path
 from time import perf_counter
 from typing import Any
 
+from tunekit.calls import single_worker
 from tunekit.errors import TunekitError
 from tunekit.files import write_json_atomically
 from tunekit.isolation.calibrate import inspect_target
@@ -57,7 +58,8 @@ def run_probe(request: ProbeRequest, plugins: PluginManager) -> ProbeResult:
         task_wall_s=request.task_wall_s,
         cpus=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
     )
-    return ProbeResult(data=probe.run(target, context))
+    with single_worker(target) as one:  # the probes' calls share one per-worker setup
+        return ProbeResult(data=probe.run(one, context))
 
 
 def _spin(seconds: float) -> float:

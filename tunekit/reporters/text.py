@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tunekit.hookspecs import hookimpl
+from tunekit.reporters.text_interpreters import interpreter_lines
 from tunekit.reporters.text_table import fitted_table, legend
 from tunekit.units import format_bytes, format_rate, format_seconds
 
@@ -78,6 +79,11 @@ class TextReporter:
                     indent=2,
                     style="yellow",
                 )
+        compared = interpreter_lines(report)
+        if compared:
+            console.print()
+            for line in compared:
+                console.print(Text(line), crop=False, soft_wrap=True)
         snippet = report.recommendation.snippet
         if snippet:
             console.print()
@@ -193,6 +199,12 @@ def workload_lines(report: Report) -> list[str]:
         f"  one call of this {function}: {format_seconds(workload.task_wall_s)} wall, "
         f"{format_seconds(cpu)} CPU"
     )
+    if workload.setup is not None:
+        took = f" ({format_seconds(workload.setup_s)} here)" if workload.setup_s is not None else ""
+        lines.append(
+            f"  per-worker setup {workload.setup}{took}: run once where each worker starts, its "
+            "result every call's first argument; timed apart (start-up), not in the calls"
+        )
     if workload.peak_memory_bytes is not None:
         allocated = workload.allocated_bytes_per_task or 0
         calls = profiles.memory_calls or 1

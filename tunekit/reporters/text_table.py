@@ -72,7 +72,16 @@ def _rss(trial: Trial, baseline: float | None) -> str:
 
 
 def _startup(trial: Trial, baseline: float | None) -> str:
-    return format_seconds(trial.startup_s) if trial.startup_s is not None else "-"
+    return startup_cell(trial)
+
+
+def startup_cell(trial: Trial) -> str:
+    """The pool's start-up, and the per-worker setup it includes (``setup_s``, each worker's)."""
+    if trial.startup_s is None:
+        return "-"
+    if trial.setup_s is None:
+        return format_seconds(trial.startup_s)
+    return f"{format_seconds(trial.startup_s)} (setup {format_seconds(trial.setup_s)} each)"
 
 
 def _errors(trial: Trial, baseline: float | None) -> str:

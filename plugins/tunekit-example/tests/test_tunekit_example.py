@@ -72,6 +72,45 @@ def test_coroutine_functions_are_skipped_with_a_reason(plugin_manager: PluginMan
     )
 
 
+SQLITE_TARGET = """
+import sqlite3
+import threading
+
+OPENED = []
+CLOSED = []
+
+
+def connection():
+    conn = sqlite3.connect(":memory:")  # usable on the thread that opened it only
+    OPENED.append(threading.get_ident())
+    yield conn
+    conn.close()
+    CLOSED.append(threading.get_ident())
+
+
+def query(conn):
+    return conn.execute("select 1").fetchone()[0]
+"""
+
+
+def test_the_backend_opens_a_setup_on_each_thread_and_closes_it_there(
+    plugin_manager: PluginManager, tmp_path: Path
+) -> None:
+    """GIVEN a setup opening a sqlite connection (bound to its thread) WHEN the backend runs a
+    batch on 3 threads THEN each thread opened one, every call used its own, each was closed
+    on the thread that opened it."""
+    module = tmp_path / "sqlite_target.py"
+    module.write_text(SQLITE_TARGET)
+    backend = collect_backends(plugin_manager)["mpthreads"].item
+    target = load_target(TargetSpec(f"{module}:query", setup=f"{module}:connection"))
+    with backend.session(target, 3) as run:
+        results = run(target.calls * 12)
+    assert [r.error for r in results] == [None] * 12
+    loaded = __import__("sqlite_target")
+    assert len(set(loaded.OPENED)) == 3 == len(target.setup_s)
+    assert sorted(loaded.CLOSED) == sorted(loaded.OPENED)
+
+
 def test_the_installed_plugin_is_found_through_its_entry_point() -> None:
     registered = collect_backends(get_plugin_manager(disabled=[]))["mpthreads"]
     assert registered.plugin == "mpthreads"  # the entry-point name

@@ -60,3 +60,16 @@ def test_gevent_is_skipped_for_the_bundled_coroutine_example() -> None:
     (trial,) = analyze("async_io", "gevent", code=1)
     assert trial["status"] == "skipped"
     assert trial["reason"].startswith("a coroutine function: gevent runs plain functions")
+
+
+@pytest.mark.slow
+def test_gevent_runs_a_per_worker_setup_once_per_slot_of_the_pool() -> None:
+    """GIVEN --setup WHEN gevent is analyzed THEN each trial ran it once per greenlet slot and
+    no two calls held one value at once."""
+    trials = analyze_trials(f"{TARGETS}:nap_with", "gevent", setup=f"{TARGETS}:slot")
+    gevent = [t for t in trials if t["backend"] == "gevent"]
+    assert gevent
+    for trial in gevent:
+        assert trial["status"] == "ok", trial["reason"]
+        assert trial["errors"] == 0, trial["first_error"]
+        assert trial["setups"] == trial["workers"]

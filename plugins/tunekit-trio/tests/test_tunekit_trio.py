@@ -68,3 +68,19 @@ def test_trio_is_skipped_for_the_bundled_asyncio_example() -> None:
     (trial,) = analyze("tunekit.examples:async_io", "trio", code=1)
     assert trial["status"] == "skipped"
     assert trial["reason"].startswith("an asyncio-only coroutine")
+
+
+def test_each_slot_gets_its_own_setup_value_and_keeps_it_to_itself() -> None:
+    """GIVEN a per-worker setup WHEN a batch runs with 2 slots THEN the factory ran twice, before
+    the batch, and no value was held by two calls at once."""
+    target = load_target(TargetSpec(f"{TARGETS}:nap_with", args=[0.01], setup=f"{TARGETS}:slot"))
+    with TrioBackend().session(target, 2) as run:
+        assert len(target.setup_s) == 2
+        results = run(target.calls * 6)
+    assert [r.error for r in results] == [None] * 6
+
+
+def test_a_plain_function_with_a_setup_is_skipped_with_the_reason() -> None:
+    target = load_target(TargetSpec(f"{TARGETS}:sync_with", setup=f"{TARGETS}:slot"))
+    reason = TrioBackend().supports(target)
+    assert reason is not None and "cannot run a per-worker setup for a plain function" in reason

@@ -67,6 +67,21 @@ def cli(debug: bool) -> None:
     help="A callable returning an iterable of argument tuples, one per task.",
 )
 @click.option(
+    "--setup",
+    metavar="MODULE:FACTORY",
+    help="Run FACTORY once per worker (thread, process, event-loop slot); every call of that "
+    "worker gets its result as the first argument. A generator factory is torn down after its "
+    "yield; a result with close() is closed.",
+)
+@click.option(
+    "--python",
+    "pythons",
+    multiple=True,
+    metavar="PATH",
+    help="Also measure the best configurations under this interpreter (repeatable): a venv's "
+    "python with tunekit installed; the report compares them side by side.",
+)
+@click.option(
     "--backend",
     "backends",
     multiple=True,
@@ -146,6 +161,8 @@ def analyze(
     args: list[Any] | None,
     kwargs: dict[str, Any] | None,
     inputs: str | None,
+    setup: str | None,
+    pythons: tuple[str, ...],
     backends: tuple[str, ...],
     max_workers: int | None,
     budget: float,
@@ -183,6 +200,8 @@ def analyze(
             args=args,
             kwargs=kwargs,
             inputs=inputs,
+            setup=setup,
+            pythons=list(pythons),
             budget=budget,
             backends=backends or None,
             max_workers=max_workers,

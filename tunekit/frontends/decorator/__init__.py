@@ -22,6 +22,7 @@ from time import perf_counter
 from typing import Any, ParamSpec, TypeVar, overload
 
 from tunekit.frontends.decorator.exact import exact_wrapper
+from tunekit.frontends.decorator.generators import async_generator_wrapper, generator_wrapper
 from tunekit.frontends.decorator.recorder import (
     CPU_SAMPLE_MASK,
     AnalyzeOptions,
@@ -53,6 +54,7 @@ def profile(
     budget: float = 10.0,
     backends: Sequence[str] | None = None,
     max_workers: int | None = None,
+    setup: str | Callable[[], Any] | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
@@ -65,35 +67,49 @@ def profile(
     budget: float = 10.0,
     backends: Sequence[str] | None = None,
     max_workers: int | None = None,
+    setup: str | Callable[[], Any] | None = None,
 ) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
-    """Record calls of a sync or async function or method; usable bare or with arguments.
+    """Record calls of a sync or async function, method or generator function (a call is
+    measured as consumed: the time inside its steps); usable bare or with arguments.
 
     ``sample``: how many calls' arguments to keep (and, with ``analyze``, after how many calls
     the analysis runs); ``budget``, ``backends`` and ``max_workers`` are the analysis options.
-    ``analyze`` defaults to ``TUNEKIT_ANALYZE=1``.
+    ``setup``: the per-worker factory (a function or "module:factory") whose result the caller
+    passes as the first argument: that argument is not recorded, and the analysis's workers
+    get one each from the factory (``--setup``). ``analyze`` defaults to ``TUNEKIT_ANALYZE=1``.
     """
     if analyze is None:
         analyze = os.environ.get(ANALYZE_ENV) == "1"
     if sample < (1 if analyze else 0):
         raise ValueError(f"sample must be at least {1 if analyze else 0}, not {sample}")
-    options = AnalyzeOptions(budget, backends, max_workers) if analyze else None
+    options = AnalyzeOptions(budget, backends, max_workers, setup) if analyze else None
 
     def decorate(inner: Callable[P, R]) -> Callable[P, R]:
         if os.environ.get(DISABLE_ENV) == "1" or in_tunekit_worker():
             return inner
-        return _wrap(inner, sample, options)
+        return _wrap(inner, sample, options, setup)
 
     return decorate if func is None else decorate(func)
 
 
-def _wrap(func: Callable[P, R], sample: int, options: AnalyzeOptions | None) -> Callable[P, R]:
-    is_coroutine = inspect.iscoroutinefunction(func)
-    recorder = Recorder(func, is_coroutine, sample, options)
+def _wrap(
+    func: Callable[P, R],
+    sample: int,
+    options: AnalyzeOptions | None,
+    setup: str | Callable[[], Any] | None = None,
+) -> Callable[P, R]:
+    is_async_generator = inspect.isasyncgenfunction(func)
+    is_coroutine = inspect.iscoroutinefunction(func) or is_async_generator
+    recorder = Recorder(func, is_coroutine, sample, options, takes_setup=setup is not None)
     register(recorder)
     walls = recorder.walls  # the same list for the recorder's life: folds delete from it
     perf = perf_counter
     wrapper: Any
-    if is_coroutine:
+    if is_async_generator:
+        wrapper = async_generator_wrapper(func, recorder)
+    elif inspect.isgeneratorfunction(func):
+        wrapper = generator_wrapper(func, recorder)
+    elif is_coroutine:
 
         @functools.wraps(func)
         async def async_wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
@@ -118,7 +134,7 @@ def _wrap(func: Callable[P, R], sample: int, options: AnalyzeOptions | None) -> 
             return recorder.sampled_call(args, kwargs)  # type: ignore[no-any-return]
 
         wrapper = counting_wrapper
-    elif (exact := exact_wrapper(func, recorder)) is not None:
+    elif setup is None and (exact := exact_wrapper(func, recorder)) is not None:
         wrapper = functools.wraps(func)(exact)
     else:
         append = walls.append

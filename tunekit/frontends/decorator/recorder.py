@@ -98,6 +98,8 @@ class AnalyzeOptions:
     budget: float
     backends: Sequence[str] | None
     max_workers: int | None
+    #: The per-worker setup factory (a function or its spec), passed to the analysis.
+    setup: str | Callable[[], Any] | None = None
 
 
 class Recorder:
@@ -110,8 +112,11 @@ class Recorder:
         is_coroutine: bool,
         sample: int,
         analyze: AnalyzeOptions | None,
+        takes_setup: bool = False,
     ) -> None:
         self.func = func
+        #: The first argument is a per-worker setup's result: it is not recorded.
+        self.takes_setup = takes_setup
         self.is_coroutine = is_coroutine
         self.sample_size = sample
         self.analyze = analyze
@@ -154,6 +159,8 @@ class Recorder:
         if self.is_method is None:  # known only once the class exists, i.e. at the first call
             self.is_method = is_bound_in_class(self.func)
         if self.is_method:
+            args = args[1:]
+        if self.takes_setup:
             args = args[1:]
         try:
             data: bytes | None = pickle.dumps((args, kwargs))
@@ -237,7 +244,8 @@ class Recorder:
         self.analyzed = True
         try:
             spec = target_spec(self.func)
-            items = recorded_items(self.func, [data for _, data in self.recorded])
+            recorded = [data for _, data in self.recorded]
+            items = recorded_items(self.func, recorded, drop_first=self.takes_setup)
             print(
                 f"tunekit: analyzing {spec} on {len(items)} recorded calls "
                 f"(budget {self.analyze.budget:g} s)",
@@ -249,6 +257,7 @@ class Recorder:
                 budget=self.analyze.budget,
                 backends=self.analyze.backends,
                 max_workers=self.analyze.max_workers,
+                setup=self.analyze.setup,
             )
             self.analysis = report.to_dict()
         except TunekitError as exc:
@@ -260,7 +269,7 @@ class Recorder:
         with self.lock:
             calls = self.folded_calls
             cpu: float | None = None
-            if not self.is_coroutine:
+            if not self.is_coroutine and self.cpu_sampled:  # generators' CPU is not read
                 sampled_wall = self.cpu_sampled_wall_s
                 share = self.cpu_sampled_s / sampled_wall if sampled_wall > 0 else 0.0
                 cpu = share * self.wall_total

@@ -28,12 +28,17 @@ def call_repr(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return text if len(text) <= REPR_LIMIT else text[: REPR_LIMIT - 3] + "..."
 
 
-def recorded_items(func: Callable[..., Any], recorded: Sequence[bytes | None]) -> list[Any]:
+def recorded_items(
+    func: Callable[..., Any], recorded: Sequence[bytes | None], drop_first: bool = False
+) -> list[Any]:
     """Recorded ``(args, kwargs)`` as ``--inputs`` items: a tuple (positional) or a dict
     (keywords). Calls that no item can express, or whose arguments did not pickle, are left
-    out; ``InputError`` if none is left."""
+    out; ``InputError`` if none is left. ``drop_first``: the first parameter (a per-worker
+    setup's result) was not recorded either."""
     signature = _signature(func)
     if signature is not None and is_bound_in_class(func):  # self/cls was not recorded
+        signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+    if signature is not None and drop_first:
         signature = signature.replace(parameters=list(signature.parameters.values())[1:])
     items = []
     for data in recorded:

@@ -42,7 +42,7 @@ from tunekit.reporters.html.plots import (
     scaling_caption,
     scaling_plot,
 )
-from tunekit.reporters.html.tables import hot_functions, locks, trial_table
+from tunekit.reporters.html.tables import hot_functions, interpreters_table, locks, trial_table
 
 if TYPE_CHECKING:
     from tunekit.models import Report
@@ -70,6 +70,7 @@ class HtmlReporter:
                 figure(lambda: scaling_plot(report, colors), scaling_caption(report)),
             ),
             section("Trials", "trials", trial_table(report)),
+            *interpreters_section(report),
             section(
                 "Latency per configuration",
                 "latency",
@@ -95,6 +96,13 @@ class HtmlReporter:
         ]
         title = f"tunekit report: {report.target}"
         return document(title, "\n".join(sections))
+
+
+def interpreters_section(report: Report) -> list[str]:
+    """``--python``'s comparison, after the trials it re-measured; none without it."""
+    if not report.interpreters:
+        return []
+    return [section("Interpreters compared", "interpreters", interpreters_table(report))]
 
 
 @hookimpl

@@ -218,6 +218,7 @@ def _href(path: str) -> str:
 def _shape(workload: Any) -> str:
     """What kind of callable one call ran, as the facts table says it."""
     consumes = getattr(workload, "consumes", None)
-    if consumes:
-        return f"{consumes}, consumed to the end"
-    return "coroutine" if workload.is_coroutine else "function"
+    shape = f"{consumes}, consumed to the end" if consumes else None
+    shape = shape or ("coroutine" if workload.is_coroutine else "function")
+    setup = getattr(workload, "setup", None)
+    return f"{shape}; per-worker setup {setup}" if setup else shape

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from tunekit.reporters.html.fields import as_dict
 from tunekit.reporters.html.page import escape, not_measured
+from tunekit.reporters.text_interpreters import comparison_rows, comparison_sentences
+from tunekit.reporters.text_table import startup_cell
 from tunekit.units import format_bytes, format_rate, format_seconds
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ def trial_table(report: Report) -> str:
             format_seconds(lat.p99) if lat else "-",
             f"{t.cpu_s / t.wall_s:.2f}" if t.cpu_s is not None and t.wall_s else "-",
             format_bytes(t.peak_rss_bytes) if t.peak_rss_bytes else "-",
-            format_seconds(t.startup_s) if t.startup_s is not None else "-",
+            startup_cell(t),
             str(t.errors),
             t.reason or t.first_error or "",
         ]
@@ -146,3 +148,14 @@ def hot_functions(report: Report) -> str:
             "<h3>Allocations (memray)</h3>\n" + _records_table([as_dict(a) for a in allocations])
         )
     return "\n".join(parts)
+
+
+def interpreters_table(report: Report) -> str:
+    """``--python``: each re-measured configuration under every interpreter, side by side."""
+    head, *rows = comparison_rows(report)
+    cells = "".join(f"<th>{escape(c)}</th>" for c in head)
+    body = "\n".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    said = "".join(f"<li>{escape(s)}</li>" for s in comparison_sentences(report))
+    return f'<table class="data">\n<tr>{cells}</tr>\n{body}\n</table>\n<ul>{said}</ul>'
