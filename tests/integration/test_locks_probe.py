@@ -27,11 +27,16 @@ LOCK_TARGETS = Path(lock_targets.__file__)
 LOCK_CLASS_TARGETS = LOCK_TARGETS.with_name("lock_class_targets.py")
 
 
-def marked_site(name: str, path: Path = LOCK_TARGETS) -> str:
-    """``path:line`` of the line of ``path`` marked ``# lock-site: name``."""
+def marked_site(name: str, path: Path = LOCK_TARGETS, mark: str = "lock-site") -> str:
+    """``path:line`` of the line of ``path`` marked ``# lock-site: name`` (or ``mark``)."""
     lines = path.read_text().splitlines()
-    [number] = [i for i, line in enumerate(lines, 1) if line.endswith(f"# lock-site: {name}")]
+    [number] = [i for i, line in enumerate(lines, 1) if line.endswith(f"# {mark}: {name}")]
     return f"{path}:{number}"
+
+
+def taken_at(name: str) -> str:
+    """``path:line`` of the critical section marked ``# lock-taken: name``."""
+    return marked_site(name, mark="lock-taken")
 
 
 def probe(
@@ -65,6 +70,12 @@ def test_a_lock_held_across_a_blocking_wait_is_shrink(tmp_path: Path) -> None:
     entry = advice_at(data, "io-bound", marked_site("coarse"))
     assert entry["advice"] == "shrink", entry
     assert entry["kind"] == "Lock"
+    # the critical section and the creation line are both named
+    [at] = entry["acquired_at"]
+    assert at["site"] == taken_at("coarse")
+    assert at["acquisitions"] == entry["acquisitions"]
+    assert f"taken at {taken_at('coarse')} (100% of acquisitions)" in entry["reason"]
+    assert f"made at {marked_site('coarse')}" in entry["reason"]
     assert data["runner"] == "threads"
     assert data["threads"] >= locks.MIN_THREADS
 
@@ -83,6 +94,9 @@ def test_a_lock_taken_per_item_in_a_tight_loop_is_merge(tmp_path: Path) -> None:
     assert entry["advice"] == "merge", entry
     assert entry["contended"] == 0
     assert entry["locks"] > 1  # one lock per call, all made on that line
+    # the instances are reported at their creation line, with their count, and where taken
+    assert f"{entry['locks']} instances" in entry["reason"]
+    assert [a["site"] for a in entry["acquired_at"]] == [taken_at("fine")]
 
 
 def test_a_rarely_used_lock_is_keep_and_overhead_is_reported(tmp_path: Path) -> None:

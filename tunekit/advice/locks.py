@@ -140,7 +140,25 @@ def _advise(
         "acquire_cost_share": cost_share,
     }
     entry["advice"], entry["reason"] = _rule(entry, kind)
+    entry["acquired_at"] = list(site.get("acquired_at", []))
+    entry["reason"] += where(entry)
     return entry
+
+
+def where(entry: dict[str, Any]) -> str:
+    """The end of every reason: the critical section (the busiest acquisition line) and the
+    line that made the primitive, with how many instances that line made."""
+    made = f"made at {entry['site']}"
+    if entry.get("locks", 1) > 1:
+        made += f" ({entry['locks']} instances, judged by the busiest)"
+    sites = entry.get("acquired_at") or []
+    if not sites:
+        return f" [{made}]"
+    top = sites[0]
+    total = sum(int(s["acquisitions"]) for s in sites) or 1
+    more = f", and {len(sites) - 1} other line(s)" if len(sites) > 1 else ""
+    share = int(top["acquisitions"]) / total
+    return f" [taken at {top['site']} ({share:.0%} of acquisitions){more}; {made}]"
 
 
 def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:

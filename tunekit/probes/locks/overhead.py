@@ -122,5 +122,8 @@ def correct_holds(site: dict[str, Any], overhead: dict[str, Any]) -> None:
         site["acquire_s"] = overhead["raw_acquire_s"]
     site["hold_measured_s"] = site["hold_s"]
     site["hold_s"] = max(site["hold_s"] - site["acquisitions"] * per_hold, 0.0)
+    for at in site.get("acquired_at", []):
+        at["hold_measured_s"] = at["hold_s"]
+        at["hold_s"] = max(at["hold_s"] - at["acquisitions"] * per_hold, 0.0)
     busiest = site.pop("busiest_acquisitions")
     site["busiest_hold_s"] = max(site["busiest_hold_s"] - busiest * per_hold, 0.0)
