@@ -74,7 +74,7 @@ def test_a_lock_held_across_a_blocking_wait_is_shrink(tmp_path: Path) -> None:
     [at] = entry["acquired_at"]
     assert at["site"] == taken_at("coarse")
     assert at["acquisitions"] == entry["acquisitions"]
-    assert f"taken at {taken_at('coarse')} (100% of acquisitions)" in entry["reason"]
+    assert f"taken at {taken_at('coarse')} (100% of calls)" in entry["reason"]
     assert f"made at {marked_site('coarse')}" in entry["reason"]
     assert data["runner"] == "threads"
     assert data["threads"] >= locks.MIN_THREADS
@@ -153,3 +153,75 @@ def test_user_code_that_treats_threading_lock_as_a_class_runs_and_is_counted(
 
 
 #: (factory, its arguments, the kind its lock is named, where the lock is attributed)
+
+
+# --- semaphores, queues, conditions, read-mostly locks (tests/primitive_targets.py) -----------
+
+
+PRIMITIVE_TARGETS = LOCK_TARGETS.with_name("primitive_targets.py")
+
+
+def primitive_advice(func: str, name: str, kind: str, tmp_path: Path) -> dict[str, Any]:
+    """The advice for the primitive marked ``name`` when the probe runs ``func``, checked to
+    name its creation line and the line that used it."""
+    data = probe(func, tmp_path, path=PRIMITIVE_TARGETS)
+    made = marked_site(name, PRIMITIVE_TARGETS)
+    [entry] = [a for a in advise_from_probe(data, kind) if a["site"] == made]
+    used = marked_site(name, PRIMITIVE_TARGETS, mark="lock-taken")
+    assert f"made at {made}" in entry["reason"], entry["reason"]
+    assert used in entry["reason"], entry["reason"]
+    return entry
+
+
+def test_a_semaphore_whose_permits_are_all_taken_is_the_limit(tmp_path: Path) -> None:
+    entry = primitive_advice("semaphore_bound", "permits", "io-bound", tmp_path)
+    assert (entry["kind"], entry["advice"], entry["pool_cap"]) == ("Semaphore", "limit", 2)
+    assert "all 2 permits held" in entry["reason"]
+    assert "a pool above 2 only waits" in entry["reason"]
+
+
+def test_a_queue_whose_consumers_starve_wants_more_producers(tmp_path: Path) -> None:
+    entry = primitive_advice("starving_consumer", "jobs", "io-bound", tmp_path)
+    assert (entry["kind"], entry["advice"]) == ("Queue", "grow-producers"), entry
+    assert entry["empty_share"] > entry["full_share"]
+
+
+def test_a_bounded_queue_whose_producers_block_wants_more_consumers(tmp_path: Path) -> None:
+    entry = primitive_advice("blocked_producer", "results", "io-bound", tmp_path)
+    assert (entry["advice"], entry["maxsize"]) == ("grow-consumers", 2), entry
+
+
+def test_a_condition_whose_notify_all_wakes_everyone_for_one_item_wants_notify(
+    tmp_path: Path,
+) -> None:
+    entry = primitive_advice("woken_by_notify_all", "ready", "io-bound", tmp_path)
+    assert (entry["kind"], entry["advice"]) == ("Condition", "notify-one"), entry
+    assert "notify_all woke" in entry["reason"]
+
+
+def test_a_lock_read_far_more_than_written_wants_a_read_write_lock(tmp_path: Path) -> None:
+    entry = primitive_advice("read_mostly", "table", "gil-releasing", tmp_path)
+    assert entry["advice"] == "read-write", entry
+    read = marked_site("table", PRIMITIVE_TARGETS, mark="lock-taken")
+    assert f"taken at {read} " in entry["reason"]
+    assert entry["read_share"] == pytest.approx(0.95, abs=0.03)
+
+
+def test_user_subclasses_and_isinstance_checks_of_primitives_keep_working(tmp_path: Path) -> None:
+    # GIVEN code that subclasses BoundedSemaphore and PriorityQueue and isinstance-checks them
+    # WHEN the probe, having replaced those classes before the import, runs it
+    data = probe("subclassed_and_checked", tmp_path, path=PRIMITIVE_TARGETS)
+    # THEN no call failed and both are counted at their lines, with the lines that used them
+    assert data["calls"] > 0
+    assert data["errors"] == 0
+    sites = {s["site"]: s for s in data["locks"]}
+    gate = sites[marked_site("gate", PRIMITIVE_TARGETS)]
+    inbox = sites[marked_site("inbox", PRIMITIVE_TARGETS)]
+    assert (gate["kind"], inbox["kind"]) == ("BoundedSemaphore", "PriorityQueue")
+    assert gate["acquisitions"] >= data["calls"]
+    assert inbox["puts"] == inbox["gets"] >= data["calls"]
+    taken = [row["site"] for row in gate["acquired_at"]]
+    assert taken == [marked_site("gate", PRIMITIVE_TARGETS, mark="lock-taken")]
+    assert [row["site"] for row in inbox["put_at"]] == [
+        marked_site("inbox", PRIMITIVE_TARGETS, mark="lock-taken")
+    ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tunekit.advice.primitives import advise_primitive
 from tunekit.units import format_seconds
 
 #: A lock held this share of the run is hot. Queueing (M/M/1): at utilization U an arrival
@@ -52,7 +53,20 @@ PARALLEL_KINDS = ("gil-releasing",)
 #: Kinds where the GIL serializes the work whether it is inside a lock or not (pure Python).
 GIL_BOUND_KINDS = ("cpu-bound",)
 
-ADVICE = ("shrink", "split", "merge", "keep")
+#: Most pressing first: the lock rules' and those of ``primitives``.
+ADVICE = (
+    "limit",
+    "grow-producers",
+    "grow-consumers",
+    "raise-bound",
+    "shrink",
+    "read-write",
+    "split",
+    "notify-one",
+    "wake-fewer",
+    "merge",
+    "keep",
+)
 
 
 def advise_locks(
@@ -139,26 +153,46 @@ def _advise(
         "hold_cpu_fraction": cpu_fraction,
         "acquire_cost_share": cost_share,
     }
-    entry["advice"], entry["reason"] = _rule(entry, kind)
-    entry["acquired_at"] = list(site.get("acquired_at", []))
+    entry |= {"wall_s": wall_s, "threads": threads}
+    own = advise_primitive(entry, site)
+    lock_rule = _rule(entry, kind)
+    if own is None or (own[0] == "read-write" and lock_rule[0] == "shrink"):
+        own = lock_rule
+    entry["advice"], entry["reason"] = own
+    for table in ("acquired_at", "put_at", "get_at", "wait_at"):
+        if table in site:
+            entry[table] = list(site[table])
     entry["reason"] += where(entry)
     return entry
 
 
 def where(entry: dict[str, Any]) -> str:
-    """The end of every reason: the critical section (the busiest acquisition line) and the
-    line that made the primitive, with how many instances that line made."""
+    """The end of every reason: the lines that use the primitive (the critical section: the
+    busiest acquisition line; a queue's put and get lines; a condition's wait line) and the
+    line that made it, with how many instances that line made."""
     made = f"made at {entry['site']}"
     if entry.get("locks", 1) > 1:
         made += f" ({entry['locks']} instances, judged by the busiest)"
-    sites = entry.get("acquired_at") or []
-    if not sites:
-        return f" [{made}]"
-    top = sites[0]
-    total = sum(int(s["acquisitions"]) for s in sites) or 1
-    more = f", and {len(sites) - 1} other line(s)" if len(sites) > 1 else ""
-    share = int(top["acquisitions"]) / total
-    return f" [taken at {top['site']} ({share:.0%} of acquisitions){more}; {made}]"
+    used = [
+        _busiest(entry.get(table) or [], verb)
+        for table, verb in (
+            ("put_at", "put"),
+            ("get_at", "get"),
+            ("wait_at", "waits"),
+            ("acquired_at", "taken"),
+        )
+    ]
+    return f" [{'; '.join([*(u for u in used if u), made])}]"
+
+
+def _busiest(rows: list[dict[str, Any]], verb: str) -> str:
+    """``verb at file:line (share of the calls)`` for the busiest of ``rows``, if any."""
+    if not rows:
+        return ""
+    top = rows[0]
+    total = sum(int(s["acquisitions"]) for s in rows) or 1
+    more = f", and {len(rows) - 1} other line(s)" if len(rows) > 1 else ""
+    return f"{verb} at {top['site']} ({int(top['acquisitions']) / total:.0%} of calls){more}"
 
 
 def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:

@@ -30,6 +30,7 @@ factories), ``origin`` (whose code a file is), ``runs`` (the concurrent run) and
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -37,9 +38,19 @@ from typing import TYPE_CHECKING, Any
 from tunekit.hookspecs import hookimpl
 from tunekit.probes import ProbeContext
 from tunekit.probes.locks.async_lock import InstrumentedAsyncLock
+from tunekit.probes.locks.conditions import (
+    InstrumentedBarrier,
+    InstrumentedCondition,
+    InstrumentedEvent,
+)
 from tunekit.probes.locks.counting import CPU_SAMPLE_EVERY, Counts, Site
 from tunekit.probes.locks.origin import origin_of
 from tunekit.probes.locks.overhead import correct_holds, estimate_overhead, measure_overhead
+from tunekit.probes.locks.queues import (
+    InstrumentedLifoQueue,
+    InstrumentedPriorityQueue,
+    InstrumentedQueue,
+)
 from tunekit.probes.locks.registry import REGISTRY, CountingLock, Registry, new_rlock
 from tunekit.probes.locks.runs import (
     IN_FLIGHT,
@@ -49,6 +60,7 @@ from tunekit.probes.locks.runs import (
     run_coroutines,
     run_threads,
 )
+from tunekit.probes.locks.semaphores import InstrumentedBoundedSemaphore, InstrumentedSemaphore
 from tunekit.probes.locks.wrappers import InstrumentedLock, InstrumentedRLock
 from tunekit.probes.nature import core_share
 
@@ -78,10 +90,18 @@ HIDDEN_LISTED = 10
 
 
 def instrument() -> None:
-    """Make ``threading.Lock``/``RLock`` and ``asyncio.Lock`` counting, in this process, for
-    good (call it before the code to measure is imported)."""
+    """Make the threading, queue and asyncio primitives counting, in this process, for good
+    (call it before the code to measure is imported)."""
     threading.Lock = CountingLock  # type: ignore[assignment]
     threading.RLock = new_rlock  # type: ignore[assignment]
+    threading.Semaphore = InstrumentedSemaphore  # type: ignore[misc]
+    threading.BoundedSemaphore = InstrumentedBoundedSemaphore  # type: ignore[misc]
+    threading.Condition = InstrumentedCondition  # type: ignore[misc]
+    threading.Event = InstrumentedEvent  # type: ignore[misc]
+    threading.Barrier = InstrumentedBarrier  # type: ignore[misc]
+    queue.Queue = InstrumentedQueue  # type: ignore[misc]
+    queue.LifoQueue = InstrumentedLifoQueue  # type: ignore[misc]
+    queue.PriorityQueue = InstrumentedPriorityQueue  # type: ignore[misc]
     asyncio.Lock = asyncio.locks.Lock = InstrumentedAsyncLock  # type: ignore[misc]
 
 

@@ -49,9 +49,10 @@ class Registry:
         """A counting ``threading.RLock``, attributed to the caller's line."""
         return InstrumentedRLock(RAW_RLOCK(), self.site_of(sys._getframe(1), "RLock"), self)
 
-    def site_of(self, frame: FrameType | None, kind: str) -> Site:
+    def site_of(self, frame: FrameType | None, kind: str, new: bool = True) -> Site:
         """The site of the first frame outside threading, asyncio.locks and this package; the
-        outermost threading class on the way names the kind (``Semaphore``, ``Condition``)."""
+        outermost threading class on the way names the kind (``Semaphore``, ``Condition``).
+        ``new``: one more instance made there (not for a condition's own default lock)."""
         while frame is not None:
             filename = frame.f_code.co_filename
             if filename in (THREADING, ASYNC_LOCKS):
@@ -69,8 +70,8 @@ class Registry:
             site = self._sites.get((where, kind))
             if site is None:
                 site = self._sites[(where, kind)] = Site(where, kind, origin)
-            site.created += 1
-            site.created_total += 1
+            site.created += new
+            site.created_total += new
         return site
 
     def add(self, site: Site, lock: Counts) -> None:
