@@ -8,6 +8,7 @@ the probe's threads are the side under test.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import queue
 import threading
@@ -137,3 +138,54 @@ def subclassed_and_checked() -> int:
     with _gate:
         _inbox.put(3)  # lock-taken: inbox
         return -_inbox.get()
+
+
+_async_permits: asyncio.Semaphore | None = None
+_async_jobs: asyncio.Queue[int] | None = None
+_async_ready: asyncio.Condition | None = None
+_async_items: list[int] = []
+_tasks: list[asyncio.Task[None]] = []
+
+
+async def async_semaphore_bound(hold_s: float = HOLD_S) -> None:
+    """Each coroutine holds one of 2 permits across an awaited slow operation."""
+    global _async_permits
+    if _async_permits is None:
+        _async_permits = asyncio.Semaphore(2)  # lock-site: async-permits
+    async with _async_permits:  # lock-taken: async-permits
+        await asyncio.sleep(hold_s)
+
+
+async def _async_producer(jobs: asyncio.Queue[int]) -> None:
+    while True:
+        await asyncio.sleep(HOLD_S)
+        await jobs.put(1)
+
+
+async def async_starving_consumer() -> int:
+    """Awaits a job that one slow producer task makes every 2 ms: the consumers wait."""
+    global _async_jobs
+    if _async_jobs is None:
+        _async_jobs = asyncio.Queue()  # lock-site: async-jobs
+        _tasks.append(asyncio.get_running_loop().create_task(_async_producer(_async_jobs)))
+    return await _async_jobs.get()  # lock-taken: async-jobs
+
+
+async def _async_feeder(ready: asyncio.Condition) -> None:
+    while True:
+        await asyncio.sleep(HOLD_S / 4)
+        async with ready:
+            _async_items.append(1)
+            ready.notify_all()
+
+
+async def async_woken_by_notify_all() -> int:
+    """Awaits one item, where the feeder wakes every waiter for each item it adds."""
+    global _async_ready
+    if _async_ready is None:
+        _async_ready = asyncio.Condition()  # lock-site: async-ready
+        _tasks.append(asyncio.get_running_loop().create_task(_async_feeder(_async_ready)))
+    async with _async_ready:
+        while not _async_items:
+            await _async_ready.wait()  # lock-taken: async-ready
+        return _async_items.pop()

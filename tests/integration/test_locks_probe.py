@@ -225,3 +225,18 @@ def test_user_subclasses_and_isinstance_checks_of_primitives_keep_working(tmp_pa
     assert [row["site"] for row in inbox["put_at"]] == [
         marked_site("inbox", PRIMITIVE_TARGETS, mark="lock-taken")
     ]
+
+
+@pytest.mark.parametrize(
+    ("func", "name", "kind", "advice"),
+    [
+        ("async_semaphore_bound", "async-permits", "asyncio.Semaphore", "limit"),
+        ("async_starving_consumer", "async-jobs", "asyncio.Queue", "grow-producers"),
+        ("async_woken_by_notify_all", "async-ready", "asyncio.Condition", "notify-one"),
+    ],
+)
+def test_asyncio_primitives_get_the_advice_of_their_threading_twins(
+    tmp_path: Path, func: str, name: str, kind: str, advice: str
+) -> None:
+    entry = primitive_advice(func, name, "async-io", tmp_path)
+    assert (entry["kind"], entry["advice"]) == (kind, advice), entry

@@ -7,6 +7,7 @@ the line that made it; the tests read that site back.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import sys
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 
 from tunekit.probes.locks import REGISTRY
+from tunekit.probes.locks.async_primitives import InstrumentedAsyncQueue, InstrumentedAsyncSemaphore
 from tunekit.probes.locks.conditions import (
     InstrumentedBarrier,
     InstrumentedCondition,
@@ -169,3 +171,40 @@ def test_queue_kin_keep_their_order() -> None:
         stack.put(item)
     assert [stack.get() for _ in range(3)] == [3, 2, 1]
     assert site_of(stack)["kind"] == "LifoQueue"
+
+
+def test_asyncio_primitives_keep_their_types_and_count_at_their_lines() -> None:
+    """GIVEN an asyncio semaphore of 1 and a queue WHEN a second task waits for the permit and
+    a getter for an item THEN each wait is counted at the line that awaited."""
+
+    async def scenario() -> tuple[Any, Any]:
+        permit = InstrumentedAsyncSemaphore(1)  # at: async-semaphore
+        jobs: asyncio.Queue[int] = InstrumentedAsyncQueue()  # at: async-queue
+        assert isinstance(permit, asyncio.Semaphore)
+        assert isinstance(jobs, asyncio.Queue)
+
+        async def second() -> None:
+            async with permit:  # at: async-second
+                pass
+
+        async with permit:  # at: async-first
+            waiter = asyncio.ensure_future(second())
+            getter = asyncio.ensure_future(jobs.get())  # at: async-get
+            await asyncio.sleep(0.01)
+        await waiter
+        await jobs.put(7)  # at: async-put
+        assert await getter == 7
+        return permit, jobs
+
+    permit, jobs = asyncio.run(scenario())
+    semaphore, queued = site_of(permit), site_of(jobs)
+    assert (semaphore["site"], semaphore["acquisitions"], semaphore["contended"]) == (
+        line("async-semaphore"),
+        2,
+        1,
+    )
+    assert semaphore["all_held_s"] > 0
+    rows = {row["site"]: row["contended"] for row in semaphore["acquired_at"]}
+    assert rows == {line("async-first"): 0, line("async-second"): 1}
+    assert (queued["get_waits"], queued["puts"], queued["gets"]) == (1, 1, 1)
+    assert queued["put_at"][0]["site"] == line("async-put")

@@ -23,9 +23,10 @@ from typing import Any
 
 from tunekit.units import format_seconds
 
-SEMAPHORES = ("Semaphore", "BoundedSemaphore")
-QUEUES = ("Queue", "LifoQueue", "PriorityQueue")
-HAND_OFFS = ("Event", "Barrier")
+SEMAPHORES = ("Semaphore", "BoundedSemaphore", "asyncio.Semaphore", "asyncio.BoundedSemaphore")
+QUEUES = ("Queue", "LifoQueue", "PriorityQueue", "asyncio.Queue")
+CONDITIONS = ("Condition", "asyncio.Condition")
+HAND_OFFS = ("Event", "Barrier", "asyncio.Event")
 #: A primitive at its limit (all permits taken, queue full or empty) this share of the run is
 #: the bottleneck: the M/M/1 reasoning of ``locks.HOT_UTILIZATION`` (waits dominate above 0.5).
 AT_LIMIT_SHARE = 0.5
@@ -56,7 +57,7 @@ def advise_primitive(entry: dict[str, Any], site: dict[str, Any]) -> tuple[str, 
         return _semaphore(entry, site)
     if kind in QUEUES:
         return _queue(entry, site)
-    if kind == "Condition":
+    if kind in CONDITIONS:
         return _condition(site)
     if kind in HAND_OFFS:
         return _hand_off(entry, site)

@@ -38,6 +38,13 @@ from typing import TYPE_CHECKING, Any
 from tunekit.hookspecs import hookimpl
 from tunekit.probes import ProbeContext
 from tunekit.probes.locks.async_lock import InstrumentedAsyncLock
+from tunekit.probes.locks.async_primitives import (
+    InstrumentedAsyncBoundedSemaphore,
+    InstrumentedAsyncCondition,
+    InstrumentedAsyncEvent,
+    InstrumentedAsyncQueue,
+    InstrumentedAsyncSemaphore,
+)
 from tunekit.probes.locks.conditions import (
     InstrumentedBarrier,
     InstrumentedCondition,
@@ -103,6 +110,13 @@ def instrument() -> None:
     queue.LifoQueue = InstrumentedLifoQueue  # type: ignore[misc]
     queue.PriorityQueue = InstrumentedPriorityQueue  # type: ignore[misc]
     asyncio.Lock = asyncio.locks.Lock = InstrumentedAsyncLock  # type: ignore[misc]
+    asyncio.Semaphore = asyncio.locks.Semaphore = InstrumentedAsyncSemaphore  # type: ignore[misc]
+    asyncio.BoundedSemaphore = asyncio.locks.BoundedSemaphore = (  # type: ignore[misc]
+        InstrumentedAsyncBoundedSemaphore
+    )
+    asyncio.Event = asyncio.locks.Event = InstrumentedAsyncEvent  # type: ignore[misc]
+    asyncio.Condition = asyncio.locks.Condition = InstrumentedAsyncCondition  # type: ignore[misc]
+    asyncio.Queue = asyncio.queues.Queue = InstrumentedAsyncQueue  # type: ignore[misc]
 
 
 class LockProbe:
