@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import tunekit
 from tunekit.advice.locks import advise_from_probe
 from tunekit.isolation.protocol import ProbeRequest, ProbeResult
 from tunekit.isolation.spawn import run_in_child
@@ -240,3 +241,55 @@ def test_asyncio_primitives_get_the_advice_of_their_threading_twins(
 ) -> None:
     entry = primitive_advice(func, name, "async-io", tmp_path)
     assert (entry["kind"], entry["advice"]) == (kind, advice), entry
+
+
+# --- the probe at the recommended pool, its advice under the recommended model ----------------
+
+
+def test_the_probe_runs_as_many_callers_as_it_is_asked(tmp_path: Path) -> None:
+    request = ProbeRequest(
+        probe="locks",
+        target=TargetSpec(f"{PRIMITIVE_TARGETS}:semaphore_bound"),
+        profile_dir=str(tmp_path),
+        time_s=0.3,
+        task_wall_s=0.002,
+        workers=3,
+    )
+    outcome = run_in_child(request, timeout_s=60)
+    assert isinstance(outcome.reply, ProbeResult)
+    assert outcome.reply.data is not None
+    assert (outcome.reply.data["threads"], outcome.reply.data["workers_from"]) == (
+        3,
+        "recommended pool",
+    )
+
+
+def semaphore_analysis(backend: str) -> Any:
+    """The whole analysis of the 2-permit workload with only ``backend``, and the lock probe."""
+    report = tunekit.analyze(
+        f"{PRIMITIVE_TARGETS}:semaphore_bound", backends=[backend], budget=20, probes=["locks"]
+    )
+    [entry] = [
+        a
+        for a in report.recommendation.locks
+        if a["site"] == marked_site("permits", PRIMITIVE_TARGETS)
+    ]
+    [run] = [p for p in report.probes if p.name == "locks"]
+    return report, entry, run
+
+
+def test_under_a_thread_pool_the_probe_measures_at_its_size_and_the_semaphore_agrees() -> None:
+    report, entry, run = semaphore_analysis("thread")
+    pool = report.recommendation.pool_size
+    assert report.recommendation.model == "thread"
+    assert entry["advice"] == "limit", entry
+    if pool >= 2:  # a pool of 1 is never re-measured: there is nothing to contend
+        assert run.data["threads"] == pool
+        assert f"The recommended pool of {pool}" in entry["reason"]
+
+
+def test_under_a_process_pool_thread_primitive_advice_says_it_is_per_process() -> None:
+    report, entry, run = semaphore_analysis("process")
+    assert report.recommendation.model == "process"
+    assert "each worker process has its own copy of this Semaphore" in entry["reason"]
+    assert run.data["workers_from"] == "default"  # not re-measured with threads

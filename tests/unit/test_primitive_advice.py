@@ -113,8 +113,8 @@ def read_mostly_lock(**changes: Any) -> dict[str, Any]:
                      "throughput at 1,005 acquisitions/s", id="semaphore-at-its-limit"),
         pytest.param(semaphore(all_held_s=0.3, permit_s=1.0), "io-bound", "keep",
                      "1.0 of 2 permits in use on average", id="semaphore-with-room"),
-        pytest.param(semaphore(wait_s=0.1), "io-bound", "keep", "all of them 98%",
-                     id="semaphore-full-but-nobody-waits"),
+        pytest.param(semaphore(wait_s=0.0), "io-bound", "limit", "a pool above 2 only waits",
+                     id="semaphore-saturated-at-a-pool-of-its-permits"),
         pytest.param(semaphore(acquisitions=0), "io-bound", "keep", "not taken",
                      id="semaphore-unused"),
         pytest.param(a_queue(empty_s=0.9, get_wait_s=3.0), "io-bound", "grow-producers",
@@ -181,3 +181,31 @@ def test_thresholds_sit_between_the_rows() -> None:
     assert SWING_SHARE < 0.35
     assert 0.7 > FUTILE_SHARE > 0.05
     assert 0.95 > READ_MOSTLY_SHARE > 0.6
+
+
+@pytest.mark.parametrize(
+    ("site", "model", "pool", "said"),
+    [
+        (semaphore(), "thread", 2, "The recommended pool of 2 agrees: it is within the 2 permits"),
+        (semaphore(), "thread", 8, "The recommended pool of 8 is above its 2 permits"),
+        (semaphore(), "process", 8, "each worker process has its own copy of this Semaphore"),
+        (read_mostly_lock(), "process", 4, "own copy of this Lock: it no longer lines"),
+        (a_queue(), "process", 4, "own copy of this Queue"),
+        (read_mostly_lock(), "thread", 4, ""),
+        (semaphore(), None, None, ""),
+    ],
+    ids=["pool-agrees", "pool-above", "process", "lock-in-processes", "queue-in-processes",
+         "thread-lock-in-threads", "no-model"],
+)  # fmt: skip
+def test_the_advice_agrees_with_the_recommended_model(
+    site: dict[str, Any], model: str | None, pool: int | None, said: str
+) -> None:
+    """GIVEN the recommended model and pool WHEN advised THEN the reason says what becomes of
+    the primitive there: per process under a process pool; a semaphore's permits against the
+    pool."""
+    [entry] = advise_locks([site], "gil-releasing", WALL_S, THREADS, model=model, pool_size=pool)
+    [plain] = advise_locks([site], "gil-releasing", WALL_S, THREADS)
+    assert entry["reason"].startswith(plain["reason"])
+    assert said in entry["reason"][len(plain["reason"]) :]
+    if not said:
+        assert entry["reason"] == plain["reason"]

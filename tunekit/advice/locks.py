@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from tunekit.advice.primitives import advise_primitive
+from tunekit.advice.primitives import advise_primitive, under_model
 from tunekit.units import format_seconds
 
 #: A lock held this share of the run is hot. Queueing (M/M/1): at utilization U an arrival
@@ -77,6 +77,8 @@ def advise_locks(
     *,
     cpu_s: float | None = None,
     core_share: float = 1.0,
+    model: str | None = None,
+    pool_size: int | None = None,
 ) -> list[dict[str, Any]]:
     """Advice per lock site, most pressing first.
 
@@ -88,15 +90,25 @@ def advise_locks(
     ``cpu_s`` its CPU time without the probe's overhead (default: ``wall_s``, one core, as
     pure-Python threads use under the GIL); ``core_share`` the share of a core a spinning
     thread got (a busy machine lowers every CPU/wall, so hold CPU/wall is divided by it).
+    ``model`` and ``pool_size`` are the recommendation's: each reason then says what becomes of
+    the primitive there (``primitives.under_model``).
     """
     advice = [
         _advise(site, workload_kind, wall_s, max(threads, 1), cpu_s, core_share) for site in sites
     ]
+    for entry in advice:
+        entry["reason"] += under_model(entry, model, pool_size)
     return sorted(advice, key=lambda a: (ADVICE.index(a["advice"]), -(a["utilization"] or 0.0)))
 
 
-def advise_from_probe(data: dict[str, Any], workload_kind: str | None) -> list[dict[str, Any]]:
-    """``advise_locks`` on the raw data of the ``locks`` probe (``ProbeRun.data``)."""
+def advise_from_probe(
+    data: dict[str, Any],
+    workload_kind: str | None,
+    model: str | None = None,
+    pool_size: int | None = None,
+) -> list[dict[str, Any]]:
+    """``advise_locks`` on the raw data of the ``locks`` probe (``ProbeRun.data``), under the
+    recommended ``model`` and ``pool_size`` when known."""
     return advise_locks(
         data.get("locks", []),
         workload_kind,
@@ -104,6 +116,8 @@ def advise_from_probe(data: dict[str, Any], workload_kind: str | None) -> list[d
         int(data.get("threads") or 1),
         cpu_s=data.get("cpu_s_without_probe"),
         core_share=float(data.get("core_share") or 1.0),
+        model=model,
+        pool_size=pool_size,
     )
 
 

@@ -5,8 +5,9 @@ primitive's own rule does not apply (the lock rules then judge it).
 
 Rules, per kind (first match wins):
 
-- Semaphore / BoundedSemaphore: all permits taken most of the run while callers wait for one:
-  ``limit`` (the resource caps throughput; a pool above the permits only waits); else ``keep``.
+- Semaphore / BoundedSemaphore: all permits taken most of the run: ``limit`` (the resource caps
+  throughput; a pool above the permits only waits), whether or not the probe's callers queued
+  (at a pool of exactly the permits they do not); else ``keep``.
 - Queue / LifoQueue / PriorityQueue: empty most of the run while getters wait: ``grow-producers``;
   full most of the run while putters wait: ``grow-consumers``; often at both ends, with waits on
   both sides: ``raise-bound``; else ``keep``.
@@ -15,6 +16,8 @@ Rules, per kind (first match wins):
 - Event / Barrier: ``keep``, with the wait it is (a hand-off: the other side's work).
 - Lock / RLock taken at several lines, one of them nearly always, while callers wait:
   ``read-write`` (see ``read_mostly``).
+
+``under_model`` then says what becomes of each under the recommended model and pool.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ def _semaphore(entry: dict[str, Any], site: dict[str, Any]) -> tuple[str, str]:
     mean_hold = float(site.get("permit_s", 0.0)) / acquisitions
     cap = permits / mean_hold if mean_hold > 0 else float("inf")
     entry["throughput_cap_per_s"] = cap
-    if all_held >= AT_LIMIT_SHARE and waits >= COSTLY_WAIT_SHARE:
+    if all_held >= AT_LIMIT_SHARE:  # saturated, whether or not this many callers queue
         entry["pool_cap"] = permits
         return "limit", (
             f"all {permits} permits held {all_held:.0%} of the time: the resource it guards "
@@ -194,3 +197,32 @@ def read_mostly(entry: dict[str, Any], site: dict[str, Any]) -> tuple[str, str] 
         f"held ({format_seconds(read_hold)} a read) could run side by side, and the "
         f"{format_seconds(float(reads['wait_s']))} waited there mostly vanish"
     )
+
+
+#: Models whose workers are processes: a ``threading``/``queue``/``asyncio`` primitive is then
+#: copied into each worker and shared by none (``engine.probing.PROCESS_MODELS`` runs them).
+PROCESS_MODELS = ("process",)
+
+
+def under_model(entry: dict[str, Any], model: str | None, pool_size: int | None) -> str:
+    """What the advice means under the recommended ``model`` and ``pool_size``: in processes a
+    thread primitive no longer serializes (nor protects) anything shared; a semaphore that is
+    the limit agrees, or not, with the pool."""
+    if model is None:
+        return ""
+    kind = entry["kind"]
+    if model in PROCESS_MODELS and not kind.startswith("multiprocessing."):
+        return (
+            f" Under the recommended {model} pool each worker process has its own copy of this "
+            f"{kind}: it no longer lines the workers up, nor guards anything they share; state "
+            "they must share needs a multiprocessing primitive or a store outside the workers"
+        )
+    cap = entry.get("pool_cap")
+    if cap is not None and pool_size is not None:
+        if pool_size <= cap:
+            return f" The recommended pool of {pool_size} agrees: it is within the {cap} permits"
+        return (
+            f" The recommended pool of {pool_size} is above its {cap} permits: "
+            f"{pool_size - cap} workers would wait for one at any time"
+        )
+    return ""

@@ -138,12 +138,13 @@ class LockProbe:
         if getattr(threading, "Lock", None) is not CountingLock:
             instrument()  # prepare() was not called: locks made at import are not seen
         share_before = core_share()
+        chosen = context.workers
         if target.is_coroutine:
-            workers, runner = IN_FLIGHT, "asyncio"
+            workers, runner = chosen or IN_FLIGHT, "asyncio"
             run = asyncio.run(run_coroutines(target, context.time_s, workers))
         else:
-            workers = max(MIN_THREADS, min(THREADS_PER_CPU * context.cpus, MAX_THREADS))
-            runner = "threads"
+            default = max(MIN_THREADS, min(THREADS_PER_CPU * context.cpus, MAX_THREADS))
+            workers, runner = chosen or default, "threads"
             run = run_threads(target, context.time_s, workers)
         share = (share_before + core_share()) / 2
         sites = REGISTRY.snapshot()
@@ -167,6 +168,8 @@ class LockProbe:
             # Concurrent callers: threads, or coroutines in flight on one loop (``runner``).
             "threads": workers,
             "runner": runner,
+            # Whether ``threads`` is the pool size being recommended, or the probe's default.
+            "workers_from": "recommended pool" if chosen else "default",
             "calls": run["calls"],
             "errors": run["errors"],
         }
