@@ -293,3 +293,17 @@ def test_under_a_process_pool_thread_primitive_advice_says_it_is_per_process() -
     assert report.recommendation.model == "process"
     assert "each worker process has its own copy of this Semaphore" in entry["reason"]
     assert run.data["workers_from"] == "default"  # not re-measured with threads
+
+
+def test_the_overhead_of_the_new_primitives_is_measured_and_charged(tmp_path: Path) -> None:
+    """GIVEN a run on a semaphore WHEN the probe's overhead is estimated THEN each primitive's
+    raw and counted use was timed, and the semaphore's share is charged for its acquisitions."""
+    data = probe("semaphore_bound", tmp_path, path=PRIMITIVE_TARGETS)
+    overhead = data["lock_overhead"]
+    for kind in ("Semaphore", "Queue", "Condition", "Event"):
+        cost = overhead["primitives"][kind]
+        assert 0 < cost["raw_s"] < cost["instrumented_s"], (kind, cost)
+    [site] = [s for s in data["locks"] if s["site"] == marked_site("permits", PRIMITIVE_TARGETS)]
+    charged = site["acquisitions"] * overhead["primitives"]["Semaphore"]["per_count_s"]
+    assert overhead["primitive_s"]["Semaphore"] >= charged > 0
+    assert overhead["estimated_s"] >= overhead["primitive_s"]["Semaphore"]

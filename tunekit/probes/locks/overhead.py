@@ -13,14 +13,29 @@ from time import perf_counter
 from typing import Any
 
 from tunekit.probes.locks.async_lock import InstrumentedAsyncLock
+from tunekit.probes.locks.conditions import InstrumentedCondition, InstrumentedEvent, RawEvent
 from tunekit.probes.locks.counting import Site
-from tunekit.probes.locks.registry import RAW_ASYNC_LOCK, RAW_LOCK, Registry
+from tunekit.probes.locks.queues import RAW_QUEUES, InstrumentedQueue
+from tunekit.probes.locks.registry import RAW_ASYNC_LOCK, RAW_CONDITION, RAW_LOCK, Registry
+from tunekit.probes.locks.semaphores import InstrumentedSemaphore, RawSemaphore
 from tunekit.probes.locks.wrappers import InstrumentedLock
 
 #: Uncontended ``with lock:`` rounds per timing of the overhead benchmark, best of the repeats.
 BENCH_ROUNDS = 20_000
 BENCH_CREATIONS = 2_000
 BENCH_REPEATS = 5
+#: Uses per timing of a primitive other than a lock: each costs ~1-5 us, so 2000 take ~10 ms.
+BENCH_PRIMITIVE_USES = 2_000
+#: Kinds charged at a primitive's measured cost (the asyncio ones at their threading twin's).
+CHARGED_AS = {
+    "Semaphore": "Semaphore",
+    "BoundedSemaphore": "Semaphore",
+    "Queue": "Queue",
+    "LifoQueue": "Queue",
+    "PriorityQueue": "Queue",
+    "Condition": "Condition",
+    "Event": "Event",
+}
 
 
 def measure_overhead(coroutines: bool = False) -> dict[str, Any]:
@@ -37,7 +52,9 @@ def measure_overhead(coroutines: bool = False) -> dict[str, Any]:
         "method": (
             f"uncontended 'with lock:' timed {BENCH_ROUNDS} times on a raw and on an "
             f"instrumented lock, and {BENCH_CREATIONS} lock creations, best of "
-            f"{BENCH_REPEATS}, after the run in the same process; times the run's counts"
+            f"{BENCH_REPEATS}, after the run in the same process; the same for one "
+            f"uncontended use of a Semaphore, Queue, Condition and Event ({BENCH_PRIMITIVE_USES}"
+            " times each); times the run's counts"
         ),
         "raw_acquire_s": raw,
         "instrumented_acquire_s": counted,
@@ -49,6 +66,7 @@ def measure_overhead(coroutines: bool = False) -> dict[str, Any]:
     overhead["per_create_s"] = max(
         overhead["instrumented_create_s"] - overhead["raw_create_s"], 0.0
     )
+    overhead["primitives"] = measure_primitives()
     if coroutines:
         raw_async, counted_async, per_hold = asyncio.run(_async_rounds())
         overhead["raw_async_acquire_s"] = raw_async
@@ -56,6 +74,50 @@ def measure_overhead(coroutines: bool = False) -> dict[str, Any]:
         overhead["per_async_acquire_s"] = max(counted_async - raw_async, 0.0)
         overhead["per_async_hold_s"] = per_hold
     return overhead
+
+
+#: The threading and queue primitives' benchmarks: one uncontended use each, raw and counted.
+#: Each names the counts of the run it is charged to (``estimate_overhead``).
+PRIMITIVE_USES: dict[str, tuple[tuple[str, ...], Callable[[Any], object]]] = {
+    "Semaphore": (("acquisitions",), lambda s: (s.acquire(), s.release())),
+    "Queue": (("puts", "gets"), lambda q: (q.put(1), q.get())),
+    "Condition": (("waits",), lambda c: (c.acquire(), c.wait(0), c.release())),
+    "Event": (("waits",), lambda e: e.wait(0)),
+}
+
+
+def measure_primitives() -> dict[str, dict[str, float]]:
+    """Seconds per uncontended use of each primitive, raw and counted, best of the repeats
+    (a ``Queue``'s use is a put and a get, charged half to each). The raw semaphore and event
+    get raw internals, as the counted ones have; both queues have the same (counted) mutex,
+    whose acquisitions are charged as a lock's, so only the subclass's own work is compared.
+    The counted ones are made here, so they count at a tunekit site, which the report hides."""
+    raw_semaphore, raw_event = RawSemaphore(1), RawEvent()
+    raw_semaphore._cond = RAW_CONDITION(RAW_LOCK())  # type: ignore[attr-defined]
+    raw_event._cond = RAW_CONDITION(RAW_LOCK())  # type: ignore[attr-defined]
+    pairs = {
+        "Semaphore": (raw_semaphore, InstrumentedSemaphore(1)),
+        "Queue": (RAW_QUEUES[0](), InstrumentedQueue()),
+        "Condition": (RAW_CONDITION(RAW_LOCK()), InstrumentedCondition(RAW_LOCK())),
+        "Event": (raw_event, InstrumentedEvent()),
+    }
+    costs: dict[str, dict[str, float]] = {}
+    for kind, (raw, counted) in pairs.items():
+        counts, use = PRIMITIVE_USES[kind]
+        raw_s, counted_s = _per_use(raw, use), _per_use(counted, use)
+        per_count = max(counted_s - raw_s, 0.0) / len(counts)
+        costs[kind] = {"raw_s": raw_s, "instrumented_s": counted_s, "per_count_s": per_count}
+    return costs
+
+
+def _per_use(primitive: Any, use: Callable[[Any], object]) -> float:
+    best = float("inf")
+    for _ in range(BENCH_REPEATS):
+        start = perf_counter()
+        for _ in range(BENCH_PRIMITIVE_USES):
+            use(primitive)
+        best = min(best, (perf_counter() - start) / BENCH_PRIMITIVE_USES)
+    return best
 
 
 def _per_round(lock: Any) -> float:
@@ -108,7 +170,21 @@ def estimate_overhead(sites: list[dict[str, Any]], overhead: dict[str, Any]) -> 
         + async_acq * overhead.get("per_async_acquire_s", overhead["per_acquire_s"])
         + created * overhead["per_create_s"]
     )
-    return {"acquisitions": thread_acq + async_acq, "creations": created, "estimated_s": estimated}
+    primitive_s: dict[str, float] = {}
+    for site in sites:
+        charged = CHARGED_AS.get(site["kind"])
+        cost = overhead.get("primitives", {}).get(charged) if charged else None
+        if charged is None or cost is None:
+            continue
+        counts, _ = PRIMITIVE_USES[charged]
+        uses = sum(site.get(name, 0) for name in counts)
+        primitive_s[charged] = primitive_s.get(charged, 0.0) + uses * cost["per_count_s"]
+    return {
+        "acquisitions": thread_acq + async_acq,
+        "creations": created,
+        "primitive_s": primitive_s,
+        "estimated_s": estimated + sum(primitive_s.values()),
+    }
 
 
 def correct_holds(site: dict[str, Any], overhead: dict[str, Any]) -> None:
