@@ -12,7 +12,8 @@ import os
 import queue
 import threading
 from pathlib import Path
-from types import FrameType
+from types import CodeType, FrameType
+from typing import Any
 
 PACKAGE_DIR = os.path.dirname(__file__)  # noqa: PTH120 (spelled as co_filename: not normalized)
 #: Frames of every module of this package (wrappers, runs, benchmark) are the probe's own, never
@@ -26,20 +27,29 @@ ASYNC_LOCKS = asyncio.locks.__file__
 PRIMITIVE_FILES = frozenset({THREADING, ASYNC_LOCKS, queue.__file__, asyncio.queues.__file__})
 PASSED = PACKAGE_FILES | PRIMITIVE_FILES
 
-#: One acquisition site's counts: acquisitions, contended ones, seconds waited, seconds held.
-AtCounts = list[float]
-#: Per-acquisition-site counts, keyed by (file, line).
-AtTable = dict[tuple[str, int], AtCounts]
+#: One acquisition site's counts: acquisitions, contended ones, seconds waited, seconds held;
+#: then the code object and instruction offset that name the line (kept as they are: reading a
+#: frame's line number costs ~10x its offset, so the line is found once, in ``table_rows``).
+AtCounts = list[Any]
+#: Per-acquisition-site counts, keyed by the code object's id and the offset in it (the code
+#: object is held by its entry, so its id is not reused while the table lives).
+AtTable = dict[int, AtCounts]
+#: Offsets fit in 24 bits: CPython's code objects are far smaller than 16 MiB.
+_OFFSET_BITS = 24
 
 
 def at_entry(table: AtTable, frame: FrameType | None) -> AtCounts:
     """The counts of the first frame outside the primitives and the probe, made if new."""
     while frame is not None and frame.f_code.co_filename in PASSED:
         frame = frame.f_back
-    key = (frame.f_code.co_filename, frame.f_lineno) if frame is not None else ("?", 0)
+    if frame is None:
+        code, offset, key = None, -1, -1
+    else:
+        code, offset = frame.f_code, frame.f_lasti
+        key = id(code) << _OFFSET_BITS | offset
     entry = table.get(key)
     if entry is None:
-        entry = table[key] = [0, 0, 0.0, 0.0]
+        entry = table[key] = [0, 0, 0.0, 0.0, code, offset]
     return entry
 
 
@@ -50,20 +60,32 @@ def add_table(into: AtTable, table: AtTable) -> None:
         if entry is None:
             into[key] = list(counts)
         else:
-            for index, value in enumerate(counts):
-                entry[index] += value
+            for index in range(4):
+                entry[index] += counts[index]
 
 
-def table_rows(table: AtTable) -> list[dict[str, float | str]]:
-    """The acquisition sites, busiest (held plus waited) first."""
-    rows: list[dict[str, float | str]] = [
-        {
-            "site": f"{filename}:{line}",
-            "acquisitions": int(counts[0]),
-            "contended": int(counts[1]),
-            "wait_s": counts[2],
-            "hold_s": counts[3],
-        }
-        for (filename, line), counts in table.items()
-    ]
-    return sorted(rows, key=lambda r: float(r["hold_s"]) + float(r["wait_s"]), reverse=True)
+def line_of(code: CodeType | None, offset: int) -> str:
+    """``file:line`` of the instruction at ``offset`` in ``code``."""
+    if code is None:
+        return "?"
+    line = code.co_firstlineno
+    for start, end, number in code.co_lines():
+        if start <= offset < end and number is not None:
+            line = number
+            break
+    return f"{code.co_filename}:{line}"
+
+
+def table_rows(table: AtTable) -> list[dict[str, Any]]:
+    """The acquisition sites by line, busiest (held plus waited) first."""
+    by_line: dict[str, dict[str, Any]] = {}
+    for counts in list(table.values()):
+        site = line_of(counts[4], counts[5])
+        row = by_line.setdefault(
+            site, {"site": site, "acquisitions": 0, "contended": 0, "wait_s": 0.0, "hold_s": 0.0}
+        )
+        row["acquisitions"] += int(counts[0])
+        row["contended"] += int(counts[1])
+        row["wait_s"] += counts[2]
+        row["hold_s"] += counts[3]
+    return sorted(by_line.values(), key=lambda r: r["hold_s"] + r["wait_s"], reverse=True)

@@ -120,13 +120,25 @@ def _per_use(primitive: Any, use: Callable[[Any], object]) -> float:
     return best
 
 
+#: The timed loop, compiled under a name outside this package: a counted lock looks for its
+#: acquisition line in the first frame outside the package, which is then the loop itself, as
+#: it is the user's line in a real run (from here it would walk up to the probe's caller).
+_ROUNDS_SOURCE = """
+def rounds(lock, count):
+    for _ in range(count):
+        with lock:
+            pass
+"""
+_ROUNDS: dict[str, Any] = {}
+exec(compile(_ROUNDS_SOURCE, "<tunekit lock overhead>", "exec"), _ROUNDS)
+
+
 def _per_round(lock: Any) -> float:
+    rounds = _ROUNDS["rounds"]
     best = float("inf")
     for _ in range(BENCH_REPEATS):
         start = perf_counter()
-        for _ in range(BENCH_ROUNDS):
-            with lock:
-                pass
+        rounds(lock, BENCH_ROUNDS)
         best = min(best, (perf_counter() - start) / BENCH_ROUNDS)
     return best
 
