@@ -173,6 +173,8 @@ def _advise(
     if own is None or (own[0] == "read-write" and lock_rule[0] == "shrink"):
         own = lock_rule
     entry["advice"], entry["reason"] = own
+    # Times it was used: taken (a lock, a semaphore), put to or got from, or waited on.
+    entry["uses"] = acquisitions or sum(int(site.get(n, 0)) for n in ("puts", "gets", "waits"))
     for table in ("acquired_at", "put_at", "get_at", "wait_at"):
         if table in site:
             entry[table] = list(site[table])

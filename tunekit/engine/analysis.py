@@ -156,7 +156,7 @@ class _Analysis:
                 model=chosen,
                 pool_size=report.recommendation.pool_size,
             )
-            report.recommendation.locks = [a for a in advice if a["acquisitions"] > 0]
+            report.recommendation.locks = [a for a in advice if a["uses"] > 0]
         if failure is not None:
             report.recommendation = Recommendation(None, None, None, None, [failure])
         report.recommendation.snippet = self.snippet(report.recommendation)
