@@ -1,30 +1,36 @@
-"""Lock contention profile: where the user's code makes locks, and how they are taken and held.
+"""Lock contention profile: where the user's code makes locks and other primitives, where it
+takes them, and how they are taken, held and waited for.
 
 ``_thread.lock`` cannot be subclassed, so ``prepare()`` (run before the target is imported)
 replaces the factories instead: ``threading.Lock`` and ``threading.RLock`` return small
-wrappers, and ``asyncio.Lock`` becomes a counting subclass. CPython 3.11's ``threading`` makes
-the locks of ``Condition`` (``RLock()``), ``Semaphore``, ``Event`` and ``Barrier``
-(``Condition(Lock())``) through those module globals, so they are counted too and attributed
-to the line that built them. ``threading._allocate_lock`` is left alone on purpose: it makes
-the one-shot waiter lock of every ``Condition.wait``, a signal rather than a lock.
+wrappers. The other primitives are replaced by subclasses of the real classes, which count
+what their waits mean (``threading`` Semaphore, BoundedSemaphore, Condition, Event, Barrier;
+``queue`` Queue, LifoQueue, PriorityQueue; ``asyncio`` Lock, Semaphore, BoundedSemaphore,
+Condition, Event, Queue); their internal conditions are built of raw primitives, so they are
+not counted twice. ``threading._allocate_lock`` is left alone on purpose: it makes the
+one-shot waiter lock of every ``Condition.wait``, a signal rather than a lock.
 
 Each lock counts acquisitions, contended ones (a non-blocking try failed first), the wait for
 those, and its holds: wall time always, thread CPU time on one hold in ``CPU_SAMPLE_EVERY``
 (``time.thread_time`` is a system call here, ~0.45 us; sampling keeps the wrapper near the
-~0.65 us of DESIGN.md). Counters live in the lock and change only while it is held, so they
-need no lock of their own; at the end they are summed by creation site (the first frame
-outside ``threading``, ``asyncio.locks`` and this package). Sites in the user's code are
-reported; those of the standard library, site-packages and tunekit are summarized apart.
+~0.65 us of DESIGN.md); and the same per acquisition line (the first frame outside the
+primitives and this package: the critical section). Counters live in the lock and change only
+while it is held, so they need no lock of their own; at the end they are summed by creation
+site (the first frame outside ``threading``, ``asyncio.locks`` and this package). Sites in the
+user's code are reported; those of the standard library, site-packages and tunekit are
+summarized apart. ``context.workers`` (the recommended pool, on a re-run) sets the callers.
 
 The instrumentation's cost is measured, not guessed: an uncontended ``with lock:`` on a raw
-and on an instrumented lock, and lock creation, timed in this process after the run; times
-the counts of the run, that is the estimated overhead (reported, and taken out of the CPU
-time and of the hold times that the advice uses).
+and on an instrumented lock, lock creation, and one use of each other primitive, timed in this
+process after the run; times the counts of the run, that is the estimated overhead (reported,
+and taken out of the CPU time and of the hold times that the advice uses).
 
-One concern per module: ``counting`` (what a lock counts, and a site's totals), ``wrappers``
-and ``async_lock`` (the counting locks), ``registry`` (creation sites and the replacement
-factories), ``origin`` (whose code a file is), ``runs`` (the concurrent run) and ``overhead``
-(the probe's own cost); the probe itself is here.
+One concern per module: ``counting`` (what a lock counts, and a site's totals), ``frames``
+(acquisition lines), ``wrappers`` and ``async_lock`` (the counting locks), ``semaphores``,
+``conditions`` (conditions, events, barriers), ``queues``, ``async_primitives`` and ``tally``
+(the other primitives), ``registry`` (creation sites and the replacement factories),
+``origin`` (whose code a file is), ``runs`` (the concurrent run) and ``overhead`` (the probe's
+own cost); the probe itself is here.
 """
 
 from __future__ import annotations
