@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
+import multiprocessing.synchronize
 import queue
 import threading
 import time
@@ -189,3 +191,14 @@ async def async_woken_by_notify_all() -> int:
         while not _async_items:
             await _async_ready.wait()  # lock-taken: async-ready
         return _async_items.pop()
+
+
+_shared_lock = multiprocessing.Lock()  # lock-site: shared
+
+
+def shared_across_processes(hold_s: float = HOLD_S) -> None:
+    """Holds a multiprocessing lock across a slow operation: processes serialize on it."""
+    if not isinstance(_shared_lock, multiprocessing.synchronize.Lock):
+        raise TypeError(f"not a multiprocessing lock: {_shared_lock!r}")
+    with _shared_lock:  # lock-taken: shared
+        time.sleep(hold_s)

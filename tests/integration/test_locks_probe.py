@@ -17,8 +17,12 @@ import pytest
 
 import tunekit
 from tunekit.advice.locks import advise_from_probe
+from tunekit.engine.budget import Budget
+from tunekit.engine.machine import describe_machine
+from tunekit.engine.probing import rerun_at_pool
 from tunekit.isolation.protocol import ProbeRequest, ProbeResult
 from tunekit.isolation.spawn import run_in_child
+from tunekit.models import ProbeRun, Recommendation, Report, Workload
 from tunekit.probes import locks
 from tunekit.target import TargetSpec
 
@@ -307,3 +311,79 @@ def test_the_overhead_of_the_new_primitives_is_measured_and_charged(tmp_path: Pa
     charged = site["acquisitions"] * overhead["primitives"]["Semaphore"]["per_count_s"]
     assert overhead["primitive_s"]["Semaphore"] >= charged > 0
     assert overhead["estimated_s"] >= overhead["primitive_s"]["Semaphore"]
+
+
+def test_a_multiprocessing_lock_is_counted_across_the_processes_of_a_process_run(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a multiprocessing lock held across a sleep WHEN the probe runs 3 forked processes
+    (the recommended process pool) THEN the lock's counts are those of all 3, it was contended,
+    and the advice is shrink at the line that took it."""
+    request = ProbeRequest(
+        probe="locks",
+        target=TargetSpec(f"{PRIMITIVE_TARGETS}:shared_across_processes"),
+        profile_dir=str(tmp_path),
+        time_s=0.5,
+        task_wall_s=0.002,
+        workers=3,
+        model="process",
+    )
+    outcome = run_in_child(request, timeout_s=60)
+    assert isinstance(outcome.reply, ProbeResult)
+    data = outcome.reply.data
+    assert data is not None
+    assert (data["runner"], data["threads"], data["errors"]) == ("processes", 3, 0)
+    made = marked_site("shared", PRIMITIVE_TARGETS)
+    [site] = [s for s in data["locks"] if s["site"] == made]
+    assert site["kind"] == "multiprocessing.Lock"
+    assert site["acquisitions"] == data["calls"]  # every process's takes, in one count
+    assert site["contended"] > 0
+    [entry] = [a for a in advise_from_probe(data, "io-bound", model="process") if a["site"] == made]
+    assert entry["advice"] == "shrink", entry
+    assert marked_site("shared", PRIMITIVE_TARGETS, mark="lock-taken") in entry["reason"]
+    assert "own copy" not in entry["reason"]  # processes do share this one
+
+
+def test_under_a_process_pool_a_multiprocessing_lock_is_advised_on_as_shared() -> None:
+    # GIVEN a multiprocessing lock held across a sleep, analyzed with process pools only
+    report = tunekit.analyze(
+        f"{PRIMITIVE_TARGETS}:shared_across_processes",
+        backends=["process"],
+        budget=20,
+        probes=["locks"],
+    )
+    # WHEN the recommendation is a process pool THEN the lock the processes share is advised
+    # on as shared: shrink, not "its own copy"
+    assert report.recommendation.model == "process"
+    made = marked_site("shared", PRIMITIVE_TARGETS)
+    [entry] = [a for a in report.recommendation.locks if a["site"] == made]
+    assert entry["advice"] == "shrink", entry
+    assert "own copy" not in entry["reason"]
+
+
+def test_a_re_run_under_a_process_pool_adds_what_processes_share_to_the_first_run(
+    tmp_path: Path,
+) -> None:
+    """GIVEN the probe's first run (threads) in a report WHEN it is re-run for a process pool
+    of 3 THEN the multiprocessing lock's counts are the processes' (with their run's length
+    and callers), and the first run's other sites are kept."""
+    data = probe("shared_across_processes", tmp_path, path=PRIMITIVE_TARGETS)
+    report = Report(
+        target="t",
+        machine=describe_machine(),
+        workload=Workload(is_coroutine=False),
+        trials=[],
+        recommendation=Recommendation(None, None, None, None),
+        probes=[ProbeRun("locks", "ok", None, 2.0, data)],
+    )
+    spec = TargetSpec(f"{PRIMITIVE_TARGETS}:shared_across_processes")
+    note = rerun_at_pool(report, "locks", spec, Budget(60), 0.002, 2**32, "process", 3)
+    assert note is None
+    [run] = report.probes
+    assert run.data is not None
+    assert run.data["process_run"]["threads"] == 3
+    made = marked_site("shared", PRIMITIVE_TARGETS)
+    [site] = [s for s in run.data["locks"] if s["site"] == made]
+    assert (site["run_threads"], site["kind"]) == (3, "multiprocessing.Lock")
+    assert site["acquisitions"] == run.data["process_run"]["calls"]
+    assert [s for s in run.data["locks"] if s["kind"] == "Semaphore"]  # a thread-run site kept

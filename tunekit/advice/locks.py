@@ -94,7 +94,15 @@ def advise_locks(
     the primitive there (``primitives.under_model``).
     """
     advice = [
-        _advise(site, workload_kind, wall_s, max(threads, 1), cpu_s, core_share) for site in sites
+        _advise(
+            site,
+            workload_kind,
+            float(site.get("run_wall_s") or wall_s),  # a site measured in a run of its own
+            max(int(site.get("run_threads") or threads), 1),
+            cpu_s,
+            core_share,
+        )
+        for site in sites
     ]
     for entry in advice:
         entry["reason"] += under_model(entry, model, pool_size)

@@ -132,6 +132,9 @@ class ProbeRequest:
     #: Concurrent callers the probe should run, when it matters (the recommended pool size,
     #: after the sweep); None: the probe's own default.
     workers: int | None = None
+    #: The model being recommended, when known: "process" runs the lock probe's callers as
+    #: forked processes.
+    model: str | None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ def run_probe(request: ProbeRequest, plugins: PluginManager) -> ProbeResult:
         task_wall_s=request.task_wall_s,
         cpus=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
         workers=request.workers,
+        model=request.model,
     )
     return ProbeResult(data=probe.run(target, context))
 

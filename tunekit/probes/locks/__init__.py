@@ -6,7 +6,8 @@ replaces the factories instead: ``threading.Lock`` and ``threading.RLock`` retur
 wrappers. The other primitives are replaced by subclasses of the real classes, which count
 what their waits mean (``threading`` Semaphore, BoundedSemaphore, Condition, Event, Barrier;
 ``queue`` Queue, LifoQueue, PriorityQueue; ``asyncio`` Lock, Semaphore, BoundedSemaphore,
-Condition, Event, Queue); their internal conditions are built of raw primitives, so they are
+Condition, Event, Queue; ``multiprocessing`` Lock, RLock, Semaphore, BoundedSemaphore, whose
+counts are in shared memory, totals of every process); their internal conditions are built of raw primitives, so they are
 not counted twice. ``threading._allocate_lock`` is left alone on purpose: it makes the
 one-shot waiter lock of every ``Condition.wait``, a signal rather than a lock.
 
@@ -18,7 +19,8 @@ primitives and this package: the critical section). Counters live in the lock an
 while it is held, so they need no lock of their own; at the end they are summed by creation
 site (the first frame outside ``threading``, ``asyncio.locks`` and this package). Sites in the
 user's code are reported; those of the standard library, site-packages and tunekit are
-summarized apart. ``context.workers`` (the recommended pool, on a re-run) sets the callers.
+summarized apart. ``context.workers`` (the recommended pool, on a re-run) sets the callers;
+with ``context.model == "process"`` they are forked processes (``runs.run_processes``).
 
 The instrumentation's cost is measured, not guessed: an uncontended ``with lock:`` on a raw
 and on an instrumented lock, lock creation, and one use of each other primitive, timed in this
@@ -27,8 +29,8 @@ and taken out of the CPU time and of the hold times that the advice uses).
 
 One concern per module: ``counting`` (what a lock counts, and a site's totals), ``frames``
 (acquisition lines), ``wrappers`` and ``async_lock`` (the counting locks), ``semaphores``,
-``conditions`` (conditions, events, barriers), ``queues``, ``async_primitives`` and ``tally``
-(the other primitives), ``registry`` (creation sites and the replacement factories),
+``conditions`` (conditions, events, barriers), ``queues``, ``async_primitives``, ``mp_locks``
+and ``tally`` (the other primitives), ``registry`` (creation sites and the replacement factories),
 ``origin`` (whose code a file is), ``runs`` (the concurrent run) and ``overhead`` (the probe's
 own cost); the probe itself is here.
 """
@@ -57,6 +59,7 @@ from tunekit.probes.locks.conditions import (
     InstrumentedEvent,
 )
 from tunekit.probes.locks.counting import CPU_SAMPLE_EVERY, Counts, Site
+from tunekit.probes.locks.mp_locks import instrument_multiprocessing
 from tunekit.probes.locks.origin import origin_of
 from tunekit.probes.locks.overhead import correct_holds, estimate_overhead, measure_overhead
 from tunekit.probes.locks.queues import (
@@ -71,6 +74,7 @@ from tunekit.probes.locks.runs import (
     MIN_THREADS,
     THREADS_PER_CPU,
     run_coroutines,
+    run_processes,
     run_threads,
 )
 from tunekit.probes.locks.semaphores import InstrumentedBoundedSemaphore, InstrumentedSemaphore
@@ -123,6 +127,7 @@ def instrument() -> None:
     asyncio.Event = asyncio.locks.Event = InstrumentedAsyncEvent  # type: ignore[misc]
     asyncio.Condition = asyncio.locks.Condition = InstrumentedAsyncCondition  # type: ignore[misc]
     asyncio.Queue = asyncio.queues.Queue = InstrumentedAsyncQueue  # type: ignore[misc]
+    instrument_multiprocessing()
 
 
 class LockProbe:
@@ -148,6 +153,9 @@ class LockProbe:
         if target.is_coroutine:
             workers, runner = chosen or IN_FLIGHT, "asyncio"
             run = asyncio.run(run_coroutines(target, context.time_s, workers))
+        elif context.model == "process" and chosen:
+            workers, runner = chosen, "processes"
+            run = run_processes(target, context.time_s, workers)
         else:
             default = max(MIN_THREADS, min(THREADS_PER_CPU * context.cpus, MAX_THREADS))
             workers, runner = chosen or default, "threads"

@@ -151,6 +151,7 @@ class Site:
         for primitive in list(self.primitives):
             add_tally(tally, primitive.tally())
         add_table(at, tally.pop("acquired_at", {}))
+        rows = tally.pop("acquired_rows", [])  # counted in other processes, by line already
         for name in [n for n in tally if n.endswith("_at")]:
             tally[name] = table_rows(tally[name])
         for lock in list(self.live):
@@ -170,15 +171,27 @@ class Site:
             "created": self.created,
             **totals,
             **tally,
-            "acquired_at": table_rows(at),
+            "acquired_at": merge_rows(table_rows(at), rows),
         }
+
+
+def merge_rows(rows: list[dict[str, Any]], more: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` of acquisition lines with ``more`` added, line by line, busiest first."""
+    by_site = {row["site"]: dict(row) for row in rows}
+    for row in more:
+        into = by_site.setdefault(row["site"], dict.fromkeys(row, 0) | {"site": row["site"]})
+        for name in ("acquisitions", "contended", "wait_s", "hold_s"):
+            into[name] += row[name]
+    return sorted(by_site.values(), key=lambda r: r["hold_s"] + r["wait_s"], reverse=True)
 
 
 def add_tally(into: dict[str, Any], tally: dict[str, Any]) -> None:
     """Add a primitive's tally: sums, except ``*_max*`` (maxima) and ``*_at`` (tables of
     acquisition sites)."""
     for name, value in tally.items():
-        if name.endswith("_at"):
+        if name == "acquired_rows":
+            into[name] = [*into.get(name, []), *value]
+        elif name.endswith("_at"):
             add_table(into.setdefault(name, {}), value)
         elif "_max" in name:
             into[name] = max(into.get(name, 0), value)

@@ -96,6 +96,27 @@ class Registry:
         with self._guard:
             site.fold_primitive(primitive)
 
+    def shared_lines(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
+        """The acquisition lines this process counted on primitives shared with other
+        processes (those with ``lines()``), by their creation site and kind."""
+        with self._guard:
+            return [
+                (site.site, site.kind, primitive.lines())
+                for site in self._sites.values()
+                for primitive in list(site.primitives)
+                if hasattr(primitive, "lines")
+            ]
+
+    def add_shared_lines(self, lines: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
+        """Add the acquisition lines another process counted (``shared_lines``) to the same
+        primitives here: the first of each site."""
+        with self._guard:
+            for where, kind, rows in lines:
+                site = self._sites.get((where, kind))
+                primitive = next(iter(list(site.primitives)), None) if site else None
+                if primitive is not None and hasattr(primitive, "add_lines"):
+                    primitive.add_lines(rows)
+
     def reset(self) -> None:
         """Zero every count (after the warm-up); the locks themselves are kept."""
         with self._guard, _gc_paused():
