@@ -7,9 +7,10 @@ wrappers. The other primitives are replaced by subclasses of the real classes, w
 what their waits mean (``threading`` Semaphore, BoundedSemaphore, Condition, Event, Barrier;
 ``queue`` Queue, LifoQueue, PriorityQueue; ``asyncio`` Lock, Semaphore, BoundedSemaphore,
 Condition, Event, Queue; ``multiprocessing`` Lock, RLock, Semaphore, BoundedSemaphore, whose
-counts are in shared memory, totals of every process); their internal conditions are built of raw primitives, so they are
-not counted twice. ``threading._allocate_lock`` is left alone on purpose: it makes the
-one-shot waiter lock of every ``Condition.wait``, a signal rather than a lock.
+counts are in shared memory, totals of every process); their internal conditions are built of
+raw primitives, so they are not counted twice. ``threading._allocate_lock`` is left alone on
+purpose: it makes the one-shot waiter lock of every ``Condition.wait``, a signal rather than a
+lock.
 
 Each lock counts acquisitions, contended ones (a non-blocking try failed first), the wait for
 those, and its holds: wall time always, thread CPU time on one hold in ``CPU_SAMPLE_EVERY``

@@ -35,7 +35,7 @@ AtCounts = list[Any]
 #: object is held by its entry, so its id is not reused while the table lives).
 AtTable = dict[int, AtCounts]
 #: Offsets fit in 24 bits: CPython's code objects are far smaller than 16 MiB.
-_OFFSET_BITS = 24
+OFFSET_BITS = 24
 
 
 def at_entry(table: AtTable, frame: FrameType | None) -> AtCounts:
@@ -46,7 +46,7 @@ def at_entry(table: AtTable, frame: FrameType | None) -> AtCounts:
         code, offset, key = None, -1, -1
     else:
         code, offset = frame.f_code, frame.f_lasti
-        key = id(code) << _OFFSET_BITS | offset
+        key = id(code) << OFFSET_BITS | offset
     entry = table.get(key)
     if entry is None:
         entry = table[key] = [0, 0, 0.0, 0.0, code, offset]

@@ -13,7 +13,7 @@ from time import perf_counter, thread_time
 from typing import TYPE_CHECKING, Any
 
 from tunekit.probes.locks.counting import SAMPLE_MASK, Counts
-from tunekit.probes.locks.frames import at_entry
+from tunekit.probes.locks.frames import OFFSET_BITS, at_entry
 
 if TYPE_CHECKING:
     from tunekit.probes.locks.counting import Site
@@ -39,7 +39,11 @@ class InstrumentedLock(Counts):
         waited = self._take(self._lock, blocking, timeout)
         if waited < 0.0:
             return False
-        self._cur = at = at_entry(self._at, sys._getframe(1))
+        frame = sys._getframe(1)
+        # The key ``at_entry`` gives a line taken before (inlined: this is the hot path); a
+        # primitive's own frame is never a key, so it always goes the long way out.
+        at = self._at.get(id(frame.f_code) << OFFSET_BITS | frame.f_lasti)
+        self._cur = at = at if at is not None else at_entry(self._at, frame)
         at[0] += 1
         if waited:
             at[1] += 1
@@ -115,7 +119,9 @@ class InstrumentedRLock(Counts):
             return False
         self._depth += 1  # only the owner gets here
         if self._depth == 1:
-            self._cur = at = at_entry(self._at, sys._getframe(1))
+            frame = sys._getframe(1)
+            at = self._at.get(id(frame.f_code) << OFFSET_BITS | frame.f_lasti)
+            self._cur = at = at if at is not None else at_entry(self._at, frame)
             at[0] += 1
             if waited:
                 at[1] += 1
