@@ -24,8 +24,10 @@ from tunekit.probes.locks.wrappers import InstrumentedLock
 BENCH_ROUNDS = 20_000
 BENCH_CREATIONS = 2_000
 BENCH_REPEATS = 5
-#: Uses per timing of a primitive other than a lock: each costs ~1-5 us, so 2000 take ~10 ms.
-BENCH_PRIMITIVE_USES = 2_000
+#: Uses per timing of a primitive other than a lock: each costs 1-10 us (measured here under
+#: load), so a timing lasts 0.5-5 ms, far above the clock's ~50 ns, and the 4 kinds x raw and
+#: counted x 5 repeats take ~0.15 s (2000 uses took 0.6 s, a share of a 20 s budget's sweep).
+BENCH_PRIMITIVE_USES = 500
 #: Kinds charged at a primitive's measured cost (the asyncio ones at their threading twin's).
 CHARGED_AS = {
     "Semaphore": "Semaphore",
