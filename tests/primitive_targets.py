@@ -202,3 +202,27 @@ def shared_across_processes(hold_s: float = HOLD_S) -> None:
         raise TypeError(f"not a multiprocessing lock: {_shared_lock!r}")
     with _shared_lock:  # lock-taken: shared
         time.sleep(hold_s)
+
+
+_signal = threading.Condition()  # lock-site: signal
+_signalled: list[int] = []
+
+
+def _early_notifier() -> None:
+    rounds = 0
+    while True:
+        time.sleep(HOLD_S / 4)
+        rounds += 1
+        with _signal:
+            if rounds % 3 == 0:  # one notify in three comes with an item
+                _signalled.append(1)
+            _signal.notify()
+
+
+def woken_before_the_state_changed() -> int:
+    """Waits for one item, where the notifier signals three times per item it adds."""
+    _start("notifier", _early_notifier)
+    with _signal:
+        while not _signalled:
+            _signal.wait()  # lock-taken: signal
+        return _signalled.pop()

@@ -204,6 +204,14 @@ def test_a_condition_whose_notify_all_wakes_everyone_for_one_item_wants_notify(
     assert "notify_all woke" in entry["reason"]
 
 
+def test_a_condition_notified_before_its_state_changed_wants_fewer_wake_ups(
+    tmp_path: Path,
+) -> None:
+    entry = primitive_advice("woken_before_the_state_changed", "signal", "io-bound", tmp_path)
+    assert (entry["kind"], entry["advice"]) == ("Condition", "wake-fewer"), entry
+    assert "found nothing and waited again" in entry["reason"]
+
+
 def test_a_lock_read_far_more_than_written_wants_a_read_write_lock(tmp_path: Path) -> None:
     entry = primitive_advice("read_mostly", "table", "gil-releasing", tmp_path)
     assert entry["advice"] == "read-write", entry

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tunekit.advice.locks import advise_locks
 from tunekit.probes.locks import REGISTRY
 from tunekit.probes.locks.async_primitives import InstrumentedAsyncQueue, InstrumentedAsyncSemaphore
 from tunekit.probes.locks.conditions import (
@@ -140,6 +141,13 @@ def test_an_event_and_a_barrier_count_their_waits() -> None:
     assert (events["waits"], events["blocked"], events["sets"]) == (2, 1, 1)
     assert (barriers["kind"], barriers["waits"], barriers["broken"]) == ("Barrier", 2, 0)
     assert line("barrier-wait") in [row["site"] for row in barriers["acquired_at"]]
+    # a hand-off: kept, its wait and lines named
+    advice = {a["kind"]: a for a in advise_locks([events, barriers], "io-bound", 1.0, 2)}
+    assert advice["Event"]["advice"] == advice["Barrier"]["advice"] == "keep"
+    assert "2 waits, 1 of them blocked" in advice["Event"]["reason"]
+    assert f"made at {line('event')}" in advice["Event"]["reason"]
+    assert f"made at {line('barrier')}" in advice["Barrier"]["reason"]
+    assert "a hand-off" in advice["Barrier"]["reason"]
 
 
 def test_a_queue_counts_both_sides_and_its_depth() -> None:
