@@ -226,3 +226,14 @@ def woken_before_the_state_changed() -> int:
         while not _signalled:
             _signal.wait()  # lock-taken: signal
         return _signalled.pop()
+
+
+async def async_kin_checked() -> int:
+    """Refuses a LIFO or priority queue that is not an ``asyncio.Queue``, as typed code may."""
+    stack: asyncio.LifoQueue[int] = asyncio.LifoQueue()  # lock-site: async-stack
+    for queue_ in (stack, asyncio.PriorityQueue()):
+        if not isinstance(queue_, asyncio.Queue):
+            raise TypeError(f"{queue_!r} is not an asyncio.Queue")
+    await stack.put(1)
+    await stack.put(2)
+    return await stack.get()

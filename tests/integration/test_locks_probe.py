@@ -395,3 +395,13 @@ def test_a_re_run_under_a_process_pool_adds_what_processes_share_to_the_first_ru
     assert (site["run_threads"], site["kind"]) == (3, "multiprocessing.Lock")
     assert site["acquisitions"] == run.data["process_run"]["calls"]
     assert [s for s in run.data["locks"] if s["kind"] == "Semaphore"]  # a thread-run site kept
+
+
+def test_asyncio_queue_kin_are_still_asyncio_queues(tmp_path: Path) -> None:
+    data = probe("async_kin_checked", tmp_path, path=PRIMITIVE_TARGETS)
+    assert data["calls"] > 0
+    assert data["errors"] == 0
+    sites = [s for s in data["locks"] if s["site"] == marked_site("async-stack", PRIMITIVE_TARGETS)]
+    assert sites
+    assert {s["kind"] for s in sites} == {"asyncio.LifoQueue"}
+    assert sum(s["puts"] for s in sites) == 2 * sum(s["gets"] for s in sites) > 0

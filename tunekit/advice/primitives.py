@@ -27,7 +27,14 @@ from typing import Any
 from tunekit.units import format_seconds
 
 SEMAPHORES = ("Semaphore", "BoundedSemaphore", "asyncio.Semaphore", "asyncio.BoundedSemaphore")
-QUEUES = ("Queue", "LifoQueue", "PriorityQueue", "asyncio.Queue")
+QUEUES = (
+    "Queue",
+    "LifoQueue",
+    "PriorityQueue",
+    "asyncio.Queue",
+    "asyncio.LifoQueue",
+    "asyncio.PriorityQueue",
+)
 CONDITIONS = ("Condition", "asyncio.Condition")
 HAND_OFFS = ("Event", "Barrier", "asyncio.Event")
 #: A primitive at its limit (all permits taken, queue full or empty) this share of the run is

@@ -51,6 +51,8 @@ from tunekit.probes.locks.async_primitives import (
     InstrumentedAsyncBoundedSemaphore,
     InstrumentedAsyncCondition,
     InstrumentedAsyncEvent,
+    InstrumentedAsyncLifoQueue,
+    InstrumentedAsyncPriorityQueue,
     InstrumentedAsyncQueue,
     InstrumentedAsyncSemaphore,
 )
@@ -128,6 +130,10 @@ def instrument() -> None:
     asyncio.Event = asyncio.locks.Event = InstrumentedAsyncEvent  # type: ignore[misc]
     asyncio.Condition = asyncio.locks.Condition = InstrumentedAsyncCondition  # type: ignore[misc]
     asyncio.Queue = asyncio.queues.Queue = InstrumentedAsyncQueue  # type: ignore[misc]
+    asyncio.LifoQueue = asyncio.queues.LifoQueue = InstrumentedAsyncLifoQueue  # type: ignore[misc]
+    asyncio.PriorityQueue = asyncio.queues.PriorityQueue = (  # type: ignore[misc]
+        InstrumentedAsyncPriorityQueue
+    )
     instrument_multiprocessing()
 
 

@@ -172,9 +172,11 @@ class InstrumentedAsyncQueue(Tallied, asyncio.Queue):  # type: ignore[type-arg]
 
     _counted = ("puts", "gets", "put_waits", "get_waits")
 
+    _kind = "asyncio.Queue"
+
     def __init__(self, maxsize: int = 0) -> None:
         super().__init__(maxsize)
-        self._register("asyncio.Queue")
+        self._register(self._kind)
 
     def zero(self) -> None:
         """Start counting afresh."""
@@ -240,3 +242,19 @@ class InstrumentedAsyncQueue(Tallied, asyncio.Queue):  # type: ignore[type-arg]
             "put_at": {key: list(counts) for key, counts in self._put_at.items()},
             "get_at": {key: list(counts) for key, counts in self._get_at.items()},
         }
+
+
+# The kin subclass ``InstrumentedAsyncQueue`` (what ``asyncio.Queue`` becomes), so that
+# ``isinstance(q, asyncio.Queue)`` holds for them as it does for the real ones.
+
+
+class InstrumentedAsyncLifoQueue(InstrumentedAsyncQueue, asyncio.LifoQueue):  # type: ignore[type-arg]
+    """An ``asyncio.LifoQueue`` that counts like ``InstrumentedAsyncQueue``."""
+
+    _kind = "asyncio.LifoQueue"
+
+
+class InstrumentedAsyncPriorityQueue(InstrumentedAsyncQueue, asyncio.PriorityQueue):  # type: ignore[type-arg]
+    """An ``asyncio.PriorityQueue`` that counts like ``InstrumentedAsyncQueue``."""
+
+    _kind = "asyncio.PriorityQueue"
