@@ -86,47 +86,65 @@ PROBES = ("nature", "pyinstrument", "memray", "locks")
 LOCK_ADVICE = {
     "coarse_lock": ("_COARSE_LOCK", ("shrink", "split")),
     "fine_lock": ("_FINE_LOCK", ("merge",)),
+    # benchmarks/lock_workloads.py (re-exported by workloads.py)
+    "semaphore_bound": ("_PERMITS", ("limit",)),
+    "producer_consumer": ("_JOBS", ("grow-consumers",)),
+    "condition_hand_off": ("_READY", ("notify-one",)),
+    "read_mostly": ("_TABLE_LOCK", ("read-write",)),
 }
 
 
 # --- lock advice ---------------------------------------------------------------------------
 
 
-def lock_lines(name: str) -> set[int]:
-    """Lines of ``workloads.py`` that create the module-level lock ``name`` or enter it in a
-    ``with`` statement: lock advice is right on either."""
-    tree = ast.parse(WORKLOADS_FILE.read_text(), str(WORKLOADS_FILE))
-    created = {
-        node.lineno
-        for node in tree.body
-        if isinstance(node, ast.Assign)
-        and any(isinstance(target, ast.Name) and target.id == name for target in node.targets)
-    }
-    if not created:
-        raise LookupError(f"{WORKLOADS_FILE} has no module-level {name} = ...")
-    entered = {
-        node.lineno
-        for node in ast.walk(tree)
-        if isinstance(node, ast.With)
-        and any(
-            isinstance(item.context_expr, ast.Name) and item.context_expr.id == name
-            for item in node.items
-        )
-    }
-    return created | entered
+#: The files whose module-level primitives the lock workloads use.
+LOCK_FILES = (WORKLOADS_FILE, WORKLOADS_FILE.with_name("lock_workloads.py"))
 
 
-def lock_verdict(entries: Sequence[dict[str, Any]], lines: set[int], words: Sequence[str]) -> str:
-    """Whether the lock advice is right: "right" if an entry names ``workloads.py:LINE`` (or
-    has a ``line`` field) for one of ``lines`` and its advice holds one of ``words``; "not
-    measured" without entries; else "wrong"."""
+def lock_lines(name: str) -> set[str]:
+    """``file.py:LINE`` of the lines of the workload files that create the module-level
+    primitive ``name`` or enter it in a ``with`` statement: lock advice is right on either
+    (every advice names the creation line)."""
+    lines: set[str] = set()
+    for path in LOCK_FILES:
+        tree = ast.parse(path.read_text(), str(path))
+        created = {
+            node.lineno
+            for node in tree.body
+            if isinstance(node, ast.Assign | ast.AnnAssign)
+            and any(
+                isinstance(target, ast.Name) and target.id == name
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            )
+        }
+        entered = {
+            node.lineno
+            for node in ast.walk(tree)
+            if created
+            and isinstance(node, ast.With)
+            and any(
+                isinstance(item.context_expr, ast.Name) and item.context_expr.id == name
+                for item in node.items
+            )
+        }
+        lines |= {f"{path.name}:{line}" for line in created | entered}
+    if not lines:
+        raise LookupError(f"no workload file has a module-level {name} = ...")
+    return lines
+
+
+def lock_verdict(entries: Sequence[dict[str, Any]], lines: set[str], words: Sequence[str]) -> str:
+    """Whether the lock advice is right: "right" if an entry names ``file.py:LINE`` (or has
+    a ``line`` field and names the file) for one of ``lines`` and its advice holds one of
+    ``words``; "not measured" without entries; else "wrong"."""
     if not entries:
         return "not measured"
-    name = WORKLOADS_FILE.name
     for entry in entries:
         text = json.dumps(entry)
-        at_line = any(f"{name}:{line}" in text for line in lines) or (
-            entry.get("line") in lines and name in text
+        at_line = any(line in text for line in lines) or any(
+            line == f"{line.partition(':')[0]}:{entry.get('line')}"
+            and line.partition(":")[0] in text
+            for line in lines
         )
         advice = _advice(entry)
         said = (advice if isinstance(advice, str) else text).lower()

@@ -209,6 +209,16 @@ WORKLOADS: tuple[str, ...] = (
     "memory_heavy",
 )
 
+# Semaphore-bound, producer-consumer, condition hand-off and read-mostly: in a module of their
+# own, importable here since a target's folder is on sys.path; workloads.py:NAME targets.
+import lock_workloads  # noqa: E402
+
+semaphore_bound = lock_workloads.semaphore_bound
+producer_consumer = lock_workloads.producer_consumer
+condition_hand_off = lock_workloads.condition_hand_off
+read_mostly = lock_workloads.read_mostly
+WORKLOADS += lock_workloads.LOCK_WORKLOADS
+
 
 # --- the shapes users bring: wide and refusing services, calls of seconds, library code -----
 

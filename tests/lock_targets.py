@@ -19,7 +19,7 @@ _cache: dict[str, int] = {}
 
 def coarse_lock(delay: float = HOLD_SLEEP_S) -> int:
     """Holds one shared lock across a blocking wait (a slow fetch done under the lock)."""
-    with _cache_lock:
+    with _cache_lock:  # lock-taken: coarse
         time.sleep(delay)
         _cache["hits"] = _cache.get("hits", 0) + 1
         return _cache["hits"]
@@ -43,7 +43,7 @@ class Tally:
         self.total = 0
 
     def add(self, value: int) -> None:
-        with self._lock:
+        with self._lock:  # lock-taken: fine
             self.total += value
 
 

@@ -115,6 +115,36 @@ def test_condition_on_a_lock_does_not_count_its_ownership_checks() -> None:
     assert (site["acquisitions"], site["failed"]) == (1, 0)
 
 
+def test_acquisitions_are_counted_at_the_line_that_took_the_lock() -> None:
+    """GIVEN one lock taken on two lines, one of them through a Condition, and a second lock
+    made on the same line WHEN counted THEN each line has its acquisitions and holds, and the
+    creation site counts both instances."""
+    registry = Registry()
+    made = [registry.new_lock() for _ in range(2)]
+    lock, other = made
+    for _ in range(3):
+        with lock:  # taken: with
+            pass
+    lock.acquire()  # taken: acquire
+    lock.release()
+    condition = threading.Condition(other)
+    with condition:  # taken: condition
+        pass
+    [site] = registry.snapshot()
+    lines = HERE.read_text().splitlines()
+    line = {
+        text.rpartition("# taken: ")[2]: n for n, text in enumerate(lines, 1) if "# taken: " in text
+    }
+    rows = {row["site"]: row for row in site["acquired_at"]}
+    assert site["locks"] == 2
+    assert {s: r["acquisitions"] for s, r in rows.items()} == {
+        f"{HERE}:{line['with']}": 3,
+        f"{HERE}:{line['acquire']}": 1,
+        f"{HERE}:{line['condition']}": 1,
+    }
+    assert sum(r["hold_s"] for r in rows.values()) == pytest.approx(site["hold_s"])
+
+
 def test_freed_locks_keep_their_counts() -> None:
     """GIVEN locks made on one line, used and freed WHEN counted THEN all of them are."""
     registry = Registry()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from tunekit.advice.primitives import advise_primitive, under_model
 from tunekit.units import format_seconds
 
 #: A lock held this share of the run is hot. Queueing (M/M/1): at utilization U an arrival
@@ -52,7 +53,20 @@ PARALLEL_KINDS = ("gil-releasing",)
 #: Kinds where the GIL serializes the work whether it is inside a lock or not (pure Python).
 GIL_BOUND_KINDS = ("cpu-bound",)
 
-ADVICE = ("shrink", "split", "merge", "keep")
+#: Most pressing first: the lock rules' and those of ``primitives``.
+ADVICE = (
+    "limit",
+    "grow-producers",
+    "grow-consumers",
+    "raise-bound",
+    "shrink",
+    "read-write",
+    "split",
+    "notify-one",
+    "wake-fewer",
+    "merge",
+    "keep",
+)
 
 
 def advise_locks(
@@ -63,6 +77,8 @@ def advise_locks(
     *,
     cpu_s: float | None = None,
     core_share: float = 1.0,
+    model: str | None = None,
+    pool_size: int | None = None,
 ) -> list[dict[str, Any]]:
     """Advice per lock site, most pressing first.
 
@@ -74,15 +90,33 @@ def advise_locks(
     ``cpu_s`` its CPU time without the probe's overhead (default: ``wall_s``, one core, as
     pure-Python threads use under the GIL); ``core_share`` the share of a core a spinning
     thread got (a busy machine lowers every CPU/wall, so hold CPU/wall is divided by it).
+    ``model`` and ``pool_size`` are the recommendation's: each reason then says what becomes of
+    the primitive there (``primitives.under_model``).
     """
     advice = [
-        _advise(site, workload_kind, wall_s, max(threads, 1), cpu_s, core_share) for site in sites
+        _advise(
+            site,
+            workload_kind,
+            float(site.get("run_wall_s") or wall_s),  # a site measured in a run of its own
+            max(int(site.get("run_threads") or threads), 1),
+            cpu_s,
+            core_share,
+        )
+        for site in sites
     ]
+    for entry in advice:
+        entry["reason"] += under_model(entry, model, pool_size)
     return sorted(advice, key=lambda a: (ADVICE.index(a["advice"]), -(a["utilization"] or 0.0)))
 
 
-def advise_from_probe(data: dict[str, Any], workload_kind: str | None) -> list[dict[str, Any]]:
-    """``advise_locks`` on the raw data of the ``locks`` probe (``ProbeRun.data``)."""
+def advise_from_probe(
+    data: dict[str, Any],
+    workload_kind: str | None,
+    model: str | None = None,
+    pool_size: int | None = None,
+) -> list[dict[str, Any]]:
+    """``advise_locks`` on the raw data of the ``locks`` probe (``ProbeRun.data``), under the
+    recommended ``model`` and ``pool_size`` when known."""
     return advise_locks(
         data.get("locks", []),
         workload_kind,
@@ -90,6 +124,8 @@ def advise_from_probe(data: dict[str, Any], workload_kind: str | None) -> list[d
         int(data.get("threads") or 1),
         cpu_s=data.get("cpu_s_without_probe"),
         core_share=float(data.get("core_share") or 1.0),
+        model=model,
+        pool_size=pool_size,
     )
 
 
@@ -139,8 +175,48 @@ def _advise(
         "hold_cpu_fraction": cpu_fraction,
         "acquire_cost_share": cost_share,
     }
-    entry["advice"], entry["reason"] = _rule(entry, kind)
+    entry |= {"wall_s": wall_s, "threads": threads}
+    own = advise_primitive(entry, site)
+    lock_rule = _rule(entry, kind)
+    if own is None or (own[0] == "read-write" and lock_rule[0] == "shrink"):
+        own = lock_rule
+    entry["advice"], entry["reason"] = own
+    # Times it was used: taken (a lock, a semaphore), put to or got from, or waited on.
+    entry["uses"] = acquisitions or sum(int(site.get(n, 0)) for n in ("puts", "gets", "waits"))
+    for table in ("acquired_at", "put_at", "get_at", "wait_at"):
+        if table in site:
+            entry[table] = list(site[table])
+    entry["reason"] += where(entry)
     return entry
+
+
+def where(entry: dict[str, Any]) -> str:
+    """The end of every reason: the lines that use the primitive (the critical section: the
+    busiest acquisition line; a queue's put and get lines; a condition's wait line) and the
+    line that made it, with how many instances that line made."""
+    made = f"made at {entry['site']}"
+    if entry.get("locks", 1) > 1:
+        made += f" ({entry['locks']} instances, judged by the busiest)"
+    used = [
+        _busiest(entry.get(table) or [], verb)
+        for table, verb in (
+            ("put_at", "put"),
+            ("get_at", "get"),
+            ("wait_at", "waits"),
+            ("acquired_at", "taken"),
+        )
+    ]
+    return f" [{'; '.join([*(u for u in used if u), made])}]"
+
+
+def _busiest(rows: list[dict[str, Any]], verb: str) -> str:
+    """``verb at file:line (share of the calls)`` for the busiest of ``rows``, if any."""
+    if not rows:
+        return ""
+    top = rows[0]
+    total = sum(int(s["acquisitions"]) for s in rows) or 1
+    more = f", and {len(rows) - 1} other line(s)" if len(rows) > 1 else ""
+    return f"{verb} at {top['site']} ({int(top['acquisitions']) / total:.0%} of calls){more}"
 
 
 def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:

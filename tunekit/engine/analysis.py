@@ -36,7 +36,7 @@ from tunekit.engine.machine import (
     free_cores,
     read_limits,
 )
-from tunekit.engine.probing import run_probes, selected_probes
+from tunekit.engine.probing import rerun_at_pool, run_probes, selected_probes
 from tunekit.engine.strategies.adaptive import adaptive_sweep
 from tunekit.engine.strategies.grid import grid_sweep
 from tunekit.engine.strategies.reruns import rerun_unstable
@@ -183,8 +183,13 @@ class _Analysis:
         ]
         locks = next((p for p in report.probes if p.name == "locks" and p.status == "ok"), None)
         if locks is not None:
-            advice = advise_from_probe(locks.data, report.workload.kind)
-            report.recommendation.locks = [a for a in advice if a["acquisitions"] > 0]
+            advice = advise_from_probe(
+                locks.data,
+                report.workload.kind,
+                model=chosen,
+                pool_size=report.recommendation.pool_size,
+            )
+            report.recommendation.locks = [a for a in advice if a["uses"] > 0]
         if failure is not None:
             report.recommendation = Recommendation(None, None, None, None, [failure])
         report.recommendation.snippet = self.snippet(report.recommendation)
@@ -263,6 +268,18 @@ class _Analysis:
             report.notes += sweep.notes
             self.stops = sweep.stops
         rerun_unstable(bench)
+        provisional = self.advise(report.trials)
+        note = rerun_at_pool(
+            report,
+            "locks",
+            self.spec,
+            budget,
+            found.task_wall_s,
+            self.memory_limit,
+            provisional.model,
+            provisional.pool_size,
+        )
+        report.notes += [note] if note else []
         self.report.fits.update(
             fit_curves(self.report.trials, [c.name for c in self.contenders if c.scales])
         )

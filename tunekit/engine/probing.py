@@ -111,3 +111,84 @@ def merge_known(section: Any, values: dict[str, Any]) -> None:
     for key, value in values.items():
         if key in known:
             setattr(section, key, value)
+
+
+#: Models whose workers share no memory: there a ``threading`` lock is per process, so the lock
+#: probe's threads at that pool size would measure a contention the pool does not have.
+PROCESS_MODELS = ("process",)
+#: A re-run must leave the report its time: it runs only when the budget left holds twice the
+#: first run's elapsed time (the run itself, and as much again for the child's start and noise).
+RERUN_MARGIN = 2.0
+
+
+def rerun_at_pool(
+    report: Report,
+    name: str,
+    spec: TargetSpec,
+    budget: Budget,
+    task_wall_s: float,
+    memory_limit: int,
+    model: str | None,
+    pool_size: int | None,
+) -> str | None:
+    """Run probe ``name`` again with ``pool_size`` callers, the pool being recommended, when
+    its first run was ok with another count and it fits the budget. The new run replaces the
+    first (whose caller count its data keeps); under a process model it runs processes, and
+    only what processes share (``multiprocessing`` primitives, ``process_sites``) is taken from
+    it, with its own run length and callers. A note, or None."""
+    index = next((i for i, p in enumerate(report.probes) if p.name == name), None)
+    if index is None or model is None or pool_size is None or pool_size < 2:
+        return None
+    first = report.probes[index]
+    data = first.data or {}
+    in_processes = model in PROCESS_MODELS
+    if first.status != "ok" or (data.get("threads") == pool_size and not in_processes):
+        return None
+    elapsed = first.elapsed_s or 0.0
+    if budget.left() < RERUN_MARGIN * elapsed:
+        return (
+            f"{name} probe: measured at {data.get('threads')} callers, not at the recommended "
+            f"pool of {pool_size}: a re-run did not fit the budget left"
+        )
+    request = ProbeRequest(
+        probe=name,
+        target=spec,
+        profile_dir=report.profiles.dir or tempfile.gettempdir(),
+        time_s=float(data.get("wall_s") or task_wall_s),
+        task_wall_s=task_wall_s,
+        workers=pool_size,
+        model=model,
+    )
+    outcome = run_in_child(request, RERUN_MARGIN * elapsed, memory_limit)
+    rerun = probe_run(report, name, outcome)
+    if rerun.status != "ok" or rerun.data is None:
+        return f"{name} probe: the re-run at the recommended pool of {pool_size} {rerun.status}"
+    if in_processes:
+        shared = process_sites(rerun.data)
+        first.data = {**data, "locks": [*without_process_sites(data), *shared]}
+        first.data["process_run"] = {
+            key: rerun.data.get(key) for key in ("threads", "wall_s", "calls", "errors")
+        }
+        return None
+    rerun.data["first_run_threads"] = data.get("threads")
+    report.probes[index] = rerun
+    return None
+
+
+def process_sites(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sites of a run in processes that those processes share, each with its run's length
+    and callers (the advice judges waits against them)."""
+    return [
+        {**site, "run_wall_s": data.get("wall_s"), "run_threads": data.get("threads")}
+        for site in data.get("locks", [])
+        if str(site.get("kind", "")).startswith("multiprocessing.")
+    ]
+
+
+def without_process_sites(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sites of a run that processes do not share."""
+    return [
+        site
+        for site in data.get("locks", [])
+        if not str(site.get("kind", "")).startswith("multiprocessing.")
+    ]

@@ -131,6 +131,12 @@ class ProbeRequest:
     profile_dir: str
     time_s: float
     task_wall_s: float
+    #: Concurrent callers the probe should run, when it matters (the recommended pool size,
+    #: after the sweep); None: the probe's own default.
+    workers: int | None = None
+    #: The model being recommended, when known: "process" runs the lock probe's callers as
+    #: forked processes.
+    model: str | None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ def run_probe(request: ProbeRequest, plugins: PluginManager) -> ProbeResult:
         time_s=request.time_s,
         task_wall_s=request.task_wall_s,
         cpus=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1,
+        workers=request.workers,
+        model=request.model,
     )
     with single_worker(target) as one:  # the probes' calls share one per-worker setup
         return ProbeResult(data=probe.run(one, context))

@@ -30,6 +30,11 @@ class ProbeContext:
     task_wall_s: float
     #: CPUs this process may use.
     cpus: int
+    #: Concurrent callers to run, when the caller knows better than the probe (the pool size
+    #: being recommended); None: the probe's own default.
+    workers: int | None = None
+    #: The model being recommended, when known (the lock probe runs processes for "process").
+    model: str | None = None
 
 
 @runtime_checkable

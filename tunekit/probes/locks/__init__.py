@@ -1,35 +1,45 @@
-"""Lock contention profile: where the user's code makes locks, and how they are taken and held.
+"""Lock contention profile: where the user's code makes locks and other primitives, where it
+takes them, and how they are taken, held and waited for.
 
 ``_thread.lock`` cannot be subclassed, so ``prepare()`` (run before the target is imported)
 replaces the factories instead: ``threading.Lock`` and ``threading.RLock`` return small
-wrappers, and ``asyncio.Lock`` becomes a counting subclass. CPython 3.11's ``threading`` makes
-the locks of ``Condition`` (``RLock()``), ``Semaphore``, ``Event`` and ``Barrier``
-(``Condition(Lock())``) through those module globals, so they are counted too and attributed
-to the line that built them. ``threading._allocate_lock`` is left alone on purpose: it makes
-the one-shot waiter lock of every ``Condition.wait``, a signal rather than a lock.
+wrappers. The other primitives are replaced by subclasses of the real classes, which count
+what their waits mean (``threading`` Semaphore, BoundedSemaphore, Condition, Event, Barrier;
+``queue`` Queue, LifoQueue, PriorityQueue; ``asyncio`` Lock, Semaphore, BoundedSemaphore,
+Condition, Event, Queue; ``multiprocessing`` Lock, RLock, Semaphore, BoundedSemaphore, whose
+counts are in shared memory, totals of every process); their internal conditions are built of
+raw primitives, so they are not counted twice. ``threading._allocate_lock`` is left alone on
+purpose: it makes the one-shot waiter lock of every ``Condition.wait``, a signal rather than a
+lock.
 
 Each lock counts acquisitions, contended ones (a non-blocking try failed first), the wait for
 those, and its holds: wall time always, thread CPU time on one hold in ``CPU_SAMPLE_EVERY``
 (``time.thread_time`` is a system call here, ~0.45 us; sampling keeps the wrapper near the
-~0.65 us of DESIGN.md). Counters live in the lock and change only while it is held, so they
-need no lock of their own; at the end they are summed by creation site (the first frame
-outside ``threading``, ``asyncio.locks`` and this package). Sites in the user's code are
-reported; those of the standard library, site-packages and tunekit are summarized apart.
+~0.65 us of DESIGN.md); and the same per acquisition line (the first frame outside the
+primitives and this package: the critical section). Counters live in the lock and change only
+while it is held, so they need no lock of their own; at the end they are summed by creation
+site (the first frame outside ``threading``, ``asyncio.locks`` and this package). Sites in the
+user's code are reported; those of the standard library, site-packages and tunekit are
+summarized apart. ``context.workers`` (the recommended pool, on a re-run) sets the callers;
+with ``context.model == "process"`` they are forked processes (``runs.run_processes``).
 
 The instrumentation's cost is measured, not guessed: an uncontended ``with lock:`` on a raw
-and on an instrumented lock, and lock creation, timed in this process after the run; times
-the counts of the run, that is the estimated overhead (reported, and taken out of the CPU
-time and of the hold times that the advice uses).
+and on an instrumented lock, lock creation, and one use of each other primitive, timed in this
+process after the run; times the counts of the run, that is the estimated overhead (reported,
+and taken out of the CPU time and of the hold times that the advice uses).
 
-One concern per module: ``counting`` (what a lock counts, and a site's totals), ``wrappers``
-and ``async_lock`` (the counting locks), ``registry`` (creation sites and the replacement
-factories), ``origin`` (whose code a file is), ``runs`` (the concurrent run) and ``overhead``
-(the probe's own cost); the probe itself is here.
+One concern per module: ``counting`` (what a lock counts, and a site's totals), ``frames``
+(acquisition lines), ``wrappers`` and ``async_lock`` (the counting locks), ``semaphores``,
+``conditions`` (conditions, events, barriers), ``queues``, ``async_primitives``, ``mp_locks``
+and ``tally`` (the other primitives), ``registry`` (creation sites and the replacement factories),
+``origin`` (whose code a file is), ``runs`` (the concurrent run) and ``overhead`` (the probe's
+own cost); the probe itself is here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -37,9 +47,29 @@ from typing import TYPE_CHECKING, Any
 from tunekit.hookspecs import hookimpl
 from tunekit.probes import ProbeContext
 from tunekit.probes.locks.async_lock import InstrumentedAsyncLock
+from tunekit.probes.locks.async_primitives import (
+    InstrumentedAsyncBoundedSemaphore,
+    InstrumentedAsyncCondition,
+    InstrumentedAsyncEvent,
+    InstrumentedAsyncLifoQueue,
+    InstrumentedAsyncPriorityQueue,
+    InstrumentedAsyncQueue,
+    InstrumentedAsyncSemaphore,
+)
+from tunekit.probes.locks.conditions import (
+    InstrumentedBarrier,
+    InstrumentedCondition,
+    InstrumentedEvent,
+)
 from tunekit.probes.locks.counting import CPU_SAMPLE_EVERY, Counts, Site
+from tunekit.probes.locks.mp_locks import instrument_multiprocessing
 from tunekit.probes.locks.origin import origin_of
 from tunekit.probes.locks.overhead import correct_holds, estimate_overhead, measure_overhead
+from tunekit.probes.locks.queues import (
+    InstrumentedLifoQueue,
+    InstrumentedPriorityQueue,
+    InstrumentedQueue,
+)
 from tunekit.probes.locks.registry import REGISTRY, CountingLock, Registry, new_rlock
 from tunekit.probes.locks.runs import (
     IN_FLIGHT,
@@ -47,8 +77,10 @@ from tunekit.probes.locks.runs import (
     MIN_THREADS,
     THREADS_PER_CPU,
     run_coroutines,
+    run_processes,
     run_threads,
 )
+from tunekit.probes.locks.semaphores import InstrumentedBoundedSemaphore, InstrumentedSemaphore
 from tunekit.probes.locks.wrappers import InstrumentedLock, InstrumentedRLock
 from tunekit.probes.nature import core_share
 
@@ -78,11 +110,31 @@ HIDDEN_LISTED = 10
 
 
 def instrument() -> None:
-    """Make ``threading.Lock``/``RLock`` and ``asyncio.Lock`` counting, in this process, for
-    good (call it before the code to measure is imported)."""
+    """Make the threading, queue and asyncio primitives counting, in this process, for good
+    (call it before the code to measure is imported)."""
     threading.Lock = CountingLock  # type: ignore[assignment]
     threading.RLock = new_rlock  # type: ignore[assignment]
+    threading.Semaphore = InstrumentedSemaphore  # type: ignore[misc]
+    threading.BoundedSemaphore = InstrumentedBoundedSemaphore  # type: ignore[misc]
+    threading.Condition = InstrumentedCondition  # type: ignore[misc]
+    threading.Event = InstrumentedEvent  # type: ignore[misc]
+    threading.Barrier = InstrumentedBarrier  # type: ignore[misc]
+    queue.Queue = InstrumentedQueue  # type: ignore[misc]
+    queue.LifoQueue = InstrumentedLifoQueue  # type: ignore[misc]
+    queue.PriorityQueue = InstrumentedPriorityQueue  # type: ignore[misc]
     asyncio.Lock = asyncio.locks.Lock = InstrumentedAsyncLock  # type: ignore[misc]
+    asyncio.Semaphore = asyncio.locks.Semaphore = InstrumentedAsyncSemaphore  # type: ignore[misc]
+    asyncio.BoundedSemaphore = asyncio.locks.BoundedSemaphore = (  # type: ignore[misc]
+        InstrumentedAsyncBoundedSemaphore
+    )
+    asyncio.Event = asyncio.locks.Event = InstrumentedAsyncEvent  # type: ignore[misc]
+    asyncio.Condition = asyncio.locks.Condition = InstrumentedAsyncCondition  # type: ignore[misc]
+    asyncio.Queue = asyncio.queues.Queue = InstrumentedAsyncQueue  # type: ignore[misc]
+    asyncio.LifoQueue = asyncio.queues.LifoQueue = InstrumentedAsyncLifoQueue  # type: ignore[misc]
+    asyncio.PriorityQueue = asyncio.queues.PriorityQueue = (  # type: ignore[misc]
+        InstrumentedAsyncPriorityQueue
+    )
+    instrument_multiprocessing()
 
 
 class LockProbe:
@@ -104,12 +156,16 @@ class LockProbe:
         if getattr(threading, "Lock", None) is not CountingLock:
             instrument()  # prepare() was not called: locks made at import are not seen
         share_before = core_share()
+        chosen = context.workers
         if target.is_coroutine:
-            workers, runner = IN_FLIGHT, "asyncio"
+            workers, runner = chosen or IN_FLIGHT, "asyncio"
             run = asyncio.run(run_coroutines(target, context.time_s, workers))
+        elif context.model == "process" and chosen:
+            workers, runner = chosen, "processes"
+            run = run_processes(target, context.time_s, workers)
         else:
-            workers = max(MIN_THREADS, min(THREADS_PER_CPU * context.cpus, MAX_THREADS))
-            runner = "threads"
+            default = max(MIN_THREADS, min(THREADS_PER_CPU * context.cpus, MAX_THREADS))
+            workers, runner = chosen or default, "threads"
             run = run_threads(target, context.time_s, workers)
         share = (share_before + core_share()) / 2
         sites = REGISTRY.snapshot()
@@ -133,6 +189,8 @@ class LockProbe:
             # Concurrent callers: threads, or coroutines in flight on one loop (``runner``).
             "threads": workers,
             "runner": runner,
+            # Whether ``threads`` is the pool size being recommended, or the probe's default.
+            "workers_from": "recommended pool" if chosen else "default",
             "calls": run["calls"],
             "errors": run["errors"],
         }

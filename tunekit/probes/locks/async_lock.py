@@ -8,6 +8,7 @@ from time import perf_counter, thread_time
 from typing import Literal
 
 from tunekit.probes.locks.counting import SAMPLE_MASK, Counts
+from tunekit.probes.locks.frames import at_entry
 from tunekit.probes.locks.registry import REGISTRY
 
 
@@ -23,6 +24,7 @@ class InstrumentedAsyncLock(asyncio.Lock, Counts):
 
     async def acquire(self) -> Literal[True]:
         """Acquire; contended when it would wait (the test ``asyncio.Lock`` itself makes)."""
+        at = at_entry(self._at, sys._getframe(1))
         waiters = self._waiters
         if self.locked() or (waiters and not all(w.cancelled() for w in waiters)):
             start = perf_counter()
@@ -35,8 +37,12 @@ class InstrumentedAsyncLock(asyncio.Lock, Counts):
             self._contended += 1
             self._wait_s += waited
             self._wait_max_s = max(self._wait_max_s, waited)
+            at[1] += 1
+            at[2] += waited
         else:
             await super().acquire()
+        at[0] += 1
+        self._cur = at
         self._c0 = -1.0 if self._acquisitions & SAMPLE_MASK else thread_time()
         self._acquisitions += 1
         self._t0 = perf_counter()
@@ -49,6 +55,8 @@ class InstrumentedAsyncLock(asyncio.Lock, Counts):
             self._hold_s += held
             if held > self._hold_max_s:  # noqa: PLR1730 (as in InstrumentedLock.release)
                 self._hold_max_s = held
+            if self._cur is not None:
+                self._cur[3] += held
             if self._c0 >= 0.0:
                 self._hold_cpu_s += thread_time() - self._c0
                 self._hold_cpu_wall_s += held

@@ -12,15 +12,14 @@ import _thread
 import asyncio
 import contextlib
 import gc
-import os
 import sys
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from tunekit.probes.locks.counting import Counts, Site
+from tunekit.probes.locks.frames import ASYNC_LOCKS, PACKAGE_FILES, THREADING
 from tunekit.probes.locks.origin import origin_of
 from tunekit.probes.locks.wrappers import InstrumentedLock, InstrumentedRLock
 
@@ -28,15 +27,9 @@ from tunekit.probes.locks.wrappers import InstrumentedLock, InstrumentedRLock
 RAW_LOCK = _thread.allocate_lock
 RAW_RLOCK = _thread.RLock
 RAW_ASYNC_LOCK = asyncio.Lock
+#: ``threading.Condition`` as it was: the internal condition of the counting primitives.
+RAW_CONDITION = threading.Condition
 
-_PACKAGE_DIR = os.path.dirname(__file__)  # noqa: PTH120 (spelled as co_filename: not normalized)
-#: Frames of every module of this package (wrappers, runs, benchmark) are the probe's own, never
-#: a lock's site. A set, not a prefix test: ``startswith`` costs ~50 ns more per frame walked.
-_PACKAGE_FILES = frozenset(
-    f"{_PACKAGE_DIR}{os.sep}{path.name}" for path in Path(_PACKAGE_DIR).glob("*.py")
-)
-_THREADING = threading.__file__
-_ASYNC_LOCKS = asyncio.locks.__file__
 #: Locks that ``Thread`` makes for itself (its ``_started`` event) belong to threading.
 _THREAD_MACHINERY = frozenset({"Thread", "Timer", "_MainThread", "_DummyThread"})
 
@@ -56,16 +49,17 @@ class Registry:
         """A counting ``threading.RLock``, attributed to the caller's line."""
         return InstrumentedRLock(RAW_RLOCK(), self.site_of(sys._getframe(1), "RLock"), self)
 
-    def site_of(self, frame: FrameType | None, kind: str) -> Site:
+    def site_of(self, frame: FrameType | None, kind: str, new: bool = True) -> Site:
         """The site of the first frame outside threading, asyncio.locks and this package; the
-        outermost threading class on the way names the kind (``Semaphore``, ``Condition``)."""
+        outermost threading class on the way names the kind (``Semaphore``, ``Condition``).
+        ``new``: one more instance made there (not for a condition's own default lock)."""
         while frame is not None:
             filename = frame.f_code.co_filename
-            if filename in (_THREADING, _ASYNC_LOCKS):
+            if filename in (THREADING, ASYNC_LOCKS):
                 owner, dot, _ = frame.f_code.co_qualname.partition(".")
                 if dot:
-                    kind = owner if filename == _THREADING else f"asyncio.{owner}"
-            elif filename not in _PACKAGE_FILES:
+                    kind = owner if filename == THREADING else f"asyncio.{owner}"
+            elif filename not in PACKAGE_FILES:
                 break
             frame = frame.f_back
         where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else "?"
@@ -76,8 +70,8 @@ class Registry:
             site = self._sites.get((where, kind))
             if site is None:
                 site = self._sites[(where, kind)] = Site(where, kind, origin)
-            site.created += 1
-            site.created_total += 1
+            site.created += new
+            site.created_total += new
         return site
 
     def add(self, site: Site, lock: Counts) -> None:
@@ -91,15 +85,47 @@ class Registry:
         with self._guard:
             site.fold(lock)
 
+    def add_primitive(self, site: Site, primitive: Any) -> None:
+        """Count ``primitive`` (a semaphore, queue...: ``tally()``, ``zero()``) at ``site``."""
+        primitive.zero()
+        with self._guard:
+            site.primitives.add(primitive)
+
+    def fold_primitive(self, site: Site, primitive: Any) -> None:
+        """Keep the tally of a primitive being freed."""
+        with self._guard:
+            site.fold_primitive(primitive)
+
+    def shared_lines(self) -> list[tuple[str, str, list[dict[str, Any]]]]:
+        """The acquisition lines this process counted on primitives shared with other
+        processes (those with ``lines()``), by their creation site and kind."""
+        with self._guard:
+            return [
+                (site.site, site.kind, primitive.lines())
+                for site in self._sites.values()
+                for primitive in list(site.primitives)
+                if hasattr(primitive, "lines")
+            ]
+
+    def add_shared_lines(self, lines: list[tuple[str, str, list[dict[str, Any]]]]) -> None:
+        """Add the acquisition lines another process counted (``shared_lines``) to the same
+        primitives here: the first of each site."""
+        with self._guard:
+            for where, kind, rows in lines:
+                site = self._sites.get((where, kind))
+                primitive = next(iter(list(site.primitives)), None) if site else None
+                if primitive is not None and hasattr(primitive, "add_lines"):
+                    primitive.add_lines(rows)
+
     def reset(self) -> None:
         """Zero every count (after the warm-up); the locks themselves are kept."""
         with self._guard, _gc_paused():
             for site in self._sites.values():
-                for name in site.folded:
-                    site.folded[name] = 0
-                site.created = 0
+                site.reset()
                 for lock in list(site.live):
                     lock._zero()
+                for primitive in list(site.primitives):
+                    primitive.zero()
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Every site's totals."""

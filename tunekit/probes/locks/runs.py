@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from time import perf_counter, process_time
 from typing import TYPE_CHECKING, Any
@@ -86,4 +87,42 @@ async def run_coroutines(target: Target, seconds: float, in_flight: int) -> dict
         "cpu_s": cpu,
         "calls": sum(c for c, _ in counts),
         "errors": sum(e for _, e in counts),
+    }
+
+
+def run_processes(target: Target, seconds: float, processes: int) -> dict[str, Any]:
+    """Each of ``processes`` forked processes calls the target until ``seconds`` have passed,
+    as a process pool's workers would; primitives made before (at import) are inherited, and
+    those of ``multiprocessing`` count into memory they share with this process. Every child
+    is joined. The CPU time is the children's, as each measured its own."""
+    caller = blocking_caller(target)
+    caller(target.calls[0])  # warm-up, in this process: the children inherit its imports
+    context = multiprocessing.get_context("fork")
+    results = context.SimpleQueue()
+    REGISTRY.reset()
+    wall0 = perf_counter()
+    deadline = wall0 + seconds
+
+    def work(index: int) -> None:
+        calls = errors = 0
+        cpu0 = process_time()
+        while perf_counter() < deadline:
+            result = caller(target.calls[(index + calls) % len(target.calls)])
+            calls += 1
+            errors += result.error is not None
+        results.put((calls, errors, process_time() - cpu0, REGISTRY.shared_lines()))
+
+    children = [context.Process(target=work, args=(i,), daemon=True) for i in range(processes)]
+    for child in children:
+        child.start()
+    counts = [results.get() for _ in children]
+    for child in children:
+        child.join()
+    for *_, lines in counts:
+        REGISTRY.add_shared_lines(lines)
+    return {
+        "wall_s": perf_counter() - wall0,
+        "cpu_s": sum(cpu for _, _, cpu, _ in counts),
+        "calls": sum(c for c, _, _, _ in counts),
+        "errors": sum(e for _, e, _, _ in counts),
     }

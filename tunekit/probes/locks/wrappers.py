@@ -7,11 +7,13 @@ slots of ``Counts``; the registry that made it sums them by creation site.
 from __future__ import annotations
 
 import _thread
+import sys
 from threading import get_ident
 from time import perf_counter, thread_time
 from typing import TYPE_CHECKING, Any
 
 from tunekit.probes.locks.counting import SAMPLE_MASK, Counts
+from tunekit.probes.locks.frames import OFFSET_BITS, at_entry
 
 if TYPE_CHECKING:
     from tunekit.probes.locks.counting import Site
@@ -32,9 +34,20 @@ class InstrumentedLock(Counts):
         self._registry.add(site, self)
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-        """Acquire; a failed non-blocking try first marks the acquisition contended."""
-        if not self._take(self._lock, blocking, timeout):
+        """Acquire; a failed non-blocking try first marks the acquisition contended. Counted
+        at the caller's line too (the critical section)."""
+        waited = self._take(self._lock, blocking, timeout)
+        if waited < 0.0:
             return False
+        frame = sys._getframe(1)
+        # The key ``at_entry`` gives a line taken before (inlined: this is the hot path); a
+        # primitive's own frame is never a key, so it always goes the long way out.
+        at = self._at.get(id(frame.f_code) << OFFSET_BITS | frame.f_lasti)
+        self._cur = at = at if at is not None else at_entry(self._at, frame)
+        at[0] += 1
+        if waited:
+            at[1] += 1
+            at[2] += waited
         self._c0 = -1.0 if self._acquisitions & SAMPLE_MASK else thread_time()
         self._acquisitions += 1
         self._owner = get_ident()
@@ -51,6 +64,9 @@ class InstrumentedLock(Counts):
             self._hold_s += held
             if held > self._hold_max_s:  # noqa: PLR1730 (max() costs 65 ns here, if 9 ns)
                 self._hold_max_s = held
+            at = self._cur
+            if at is not None:
+                at[3] += held
             if self._owner != get_ident():
                 self._foreign_releases += 1
             elif self._c0 >= 0.0:
@@ -98,10 +114,18 @@ class InstrumentedRLock(Counts):
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         """Acquire (again, if this thread holds it); contended as for ``InstrumentedLock``."""
-        if not self._take(self._lock, blocking, timeout):
+        waited = self._take(self._lock, blocking, timeout)
+        if waited < 0.0:
             return False
         self._depth += 1  # only the owner gets here
         if self._depth == 1:
+            frame = sys._getframe(1)
+            at = self._at.get(id(frame.f_code) << OFFSET_BITS | frame.f_lasti)
+            self._cur = at = at if at is not None else at_entry(self._at, frame)
+            at[0] += 1
+            if waited:
+                at[1] += 1
+                at[2] += waited
             self._c0 = -1.0 if self._acquisitions & SAMPLE_MASK else thread_time()
             self._owner = get_ident()
             self._t0 = perf_counter()
@@ -128,6 +152,8 @@ class InstrumentedRLock(Counts):
         self._hold_s += held
         if held > self._hold_max_s:  # noqa: PLR1730 (as in InstrumentedLock.release)
             self._hold_max_s = held
+        if self._cur is not None:
+            self._cur[3] += held
         if self._c0 >= 0.0:
             self._hold_cpu_s += thread_time() - self._c0
             self._hold_cpu_wall_s += held
