@@ -74,6 +74,9 @@ class Target:
     #: What the first call returned, once the calibration has made it (backends that must
     #: check a result, e.g. that it pickles, look here before calling the target themselves).
     first_result: Any = NOT_CALLED
+    #: Threads each native pool (BLAS, OpenMP) is limited to in every worker process a backend
+    #: starts (``native_threads.limit_native_threads``); None: as the libraries start them.
+    inner_threads: int | None = None
 
 
 def split_spec(spec: str) -> tuple[str, str]:

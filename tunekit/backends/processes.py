@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tunekit.backends import TaskResult
 from tunekit.calls import blocking_caller, one_result
 from tunekit.hookspecs import hookimpl
+from tunekit.native_threads import limit_native_threads
 from tunekit.snippets import SnippetRequest, plural
 from tunekit.target import (
     Target,
@@ -40,21 +41,31 @@ CHUNK_TARGET_S = 0.005
 MIN_CHUNKS_PER_WORKER = 4
 
 _caller: Callable[[Call], TaskResult] | None = None
+#: The native thread limit of this worker, applied again after its first call.
+_inner_threads: int | None = None
 
 
-def _init_child(spec: dict[str, Any]) -> None:
-    global _caller
+def _init_child(spec: dict[str, Any], inner_threads: int | None = None) -> None:
+    global _caller, _inner_threads
     # The arguments arrive pickled with each task; a generator is consumed here, in the child.
     func, consumes = consuming(resolve_callable(spec["target"]))
     target = Target(
         TargetSpec(spec["target"]), func, is_coroutine_callable(func), [], consumes=consumes
     )
     _caller = blocking_caller(target, deliver=pickle.dumps)
+    _inner_threads = inner_threads
+    if inner_threads is not None:
+        limit_native_threads(inner_threads)
 
 
 def _run_call(call: Call) -> TaskResult:
+    global _inner_threads
     assert _caller is not None, "pool initializer did not run"
-    return _caller(call)
+    result = _caller(call)
+    if _inner_threads is not None:  # once more, for libraries the first call imported
+        limit_native_threads(_inner_threads)
+        _inner_threads = None
+    return result
 
 
 def _child_pid(_: int) -> int:
@@ -122,7 +133,7 @@ class ProcessBackend:
             max_workers=workers,
             mp_context=context,
             initializer=_init_child,
-            initargs=(target.spec.to_dict(),),
+            initargs=(target.spec.to_dict(), target.inner_threads),
         ) as pool:
             start_all_children(pool, workers)
             yield ProcessBatches(pool, workers)

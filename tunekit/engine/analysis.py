@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 
 from tunekit.advice.classify import COMPUTING_CPU_FRACTION
+from tunekit.advice.inner_limits import advise_inner_limits
 from tunekit.advice.locks import advise_from_probe
 from tunekit.advice.recommend import recommend
 from tunekit.advice.sanity import implausible_speedup
@@ -32,10 +33,11 @@ from tunekit.engine.machine import (
 from tunekit.engine.probing import run_probes, selected_probes
 from tunekit.engine.strategies.adaptive import adaptive_sweep
 from tunekit.engine.strategies.grid import grid_sweep
+from tunekit.engine.strategies.inner_limits import limit_native_pools
 from tunekit.engine.strategies.reruns import rerun_unstable
 from tunekit.errors import PluginError, Terminated, TunekitError
 from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
-from tunekit.models import Recommendation, Report, Trial, Workload
+from tunekit.models import Machine, Recommendation, Report, Trial, Workload
 from tunekit.plan.budget import budget_needed_line, smallest_sweep_s
 from tunekit.plan.limits import pool_limit
 from tunekit.plan.sizing import MIN_GAIN, noise_of
@@ -54,6 +56,12 @@ OUTRANKED_STOPS = ("measured less", "via", "same family", "cannot win")
 #: The grid's largest pool when no --max-workers is given: the grid measures every size up to
 #: it, so it needs a bound (the adaptive sweep does not).
 GRID_MAX_WORKERS = 16
+#: Share of the budget left after the probes that the sweep leaves for comparing the process
+#: and thread pools with their native threads (BLAS) limited, when the target runs any: the
+#: comparison is 4 trials per pool compared (2 pools on a machine whose cores are the best
+#: size), against the 8-12 trials a sweep of sequential, thread and process measured for the
+#: 300-row matrix product on 2 CPUs (re-runs included): 8 / 20.
+INNER_LIMITS_SHARE = 0.4
 
 
 def run_analysis(
@@ -142,6 +150,7 @@ class _Analysis:
         report.recommendation = recommend(
             report.trials, report.workload, report.machine, via=self.via(), stopped=stopped
         )
+        advise_inner_limits(report.recommendation, report, report.machine.cpus)
         chosen = report.recommendation.model
         report.notes += [
             f"{name}: {describe(stop, final)}"
@@ -213,23 +222,12 @@ class _Analysis:
             check=self.check,
         )
         supported = self.supported(found.supports)
-        if self.config.sweep == "grid":
-            grid_sweep(bench, supported, self.config.max_workers or GRID_MAX_WORKERS)
-        else:
-            limits = read_limits(self.memory_limit)
-            sweep = adaptive_sweep(
-                bench,
-                supported,
-                limit_of=lambda name, curve: pool_limit(
-                    name, curve, limits, self.config.max_workers
-                ),
-                core_limit=self.core_limit(),
-                is_coroutine=report.workload.is_coroutine,
-                computes=(report.workload.cpu_fraction or 0.0) >= COMPUTING_CPU_FRACTION,
-            )
-            report.notes += sweep.notes
-            self.stops = sweep.stops
-        rerun_unstable(bench)
+        native = report.workload.native_threads > 1
+        with budget.held_back(INNER_LIMITS_SHARE * budget.left() if native else 0.0):
+            self.sweep(bench, supported)
+            rerun_unstable(bench)
+        names = [c.name for c in supported]
+        report.inner_limits = limit_native_pools(bench, report.workload, machine.cpus, names)
         self.report.fits.update(
             fit_curves(self.report.trials, [c.name for c in self.contenders if c.scales])
         )
@@ -237,6 +235,24 @@ class _Analysis:
             self.tell("measuring free cores again")
             machine.capacity_after_cores = free_cores(machine.cpus, CAPACITY_AFTER_S)
         return None
+
+    def sweep(self, bench: TrialBench, supported: list[Contender]) -> None:
+        """The grid or the adaptive sweep of the supported backends."""
+        report = self.report
+        if self.config.sweep == "grid":
+            grid_sweep(bench, supported, self.config.max_workers or GRID_MAX_WORKERS)
+            return
+        limits = read_limits(self.memory_limit)
+        sweep = adaptive_sweep(
+            bench,
+            supported,
+            limit_of=lambda name, curve: pool_limit(name, curve, limits, self.config.max_workers),
+            core_limit=core_limit(report.workload, report.machine),
+            is_coroutine=report.workload.is_coroutine,
+            computes=(report.workload.cpu_fraction or 0.0) >= COMPUTING_CPU_FRACTION,
+        )
+        report.notes += sweep.notes
+        self.stops = sweep.stops
 
     def snippet(self, rec: Recommendation) -> str | None:
         """Code to paste for the recommended model and pool, from its backend's plugin."""
@@ -263,13 +279,13 @@ class _Analysis:
                 self.report.trials.append(Trial(contender.name, 1, "skipped", reason))
         return found
 
-    def core_limit(self) -> int | None:
-        """For work that needs a core per worker: the free cores, past which pools grow only
-        while each doubling still gains."""
-        workload, machine = self.report.workload, self.report.machine
-        if workload.kind in CORE_BOUND_KINDS:
-            return max(1, round(machine.capacity_cores or machine.cpus))
-        return None
+
+def core_limit(workload: Workload, machine: Machine) -> int | None:
+    """For work that needs a core per worker: the free cores, past which pools grow only
+    while each doubling still gains."""
+    if workload.kind in CORE_BOUND_KINDS:
+        return max(1, round(machine.capacity_cores or machine.cpus))
+    return None
 
 
 def select_backends(

@@ -113,9 +113,11 @@ class TrialBench:
             warmup=shape.warmup,
             lead_waves=shape.lead_waves,
             checked=True,
+            inner_threads=plan.inner_threads,
         )
         outcome = run_in_child(request, budget.trial_timeout(planned), self.memory_limit)
         trial = trial_from_outcome(plan, shape.tasks, outcome)
+        trial.inner_threads = plan.inner_threads
         trial.unstable = (trial.goodput_spread or 0.0) > UNSTABLE_SPREAD
         return trial
 
@@ -185,5 +187,10 @@ def trial_from_outcome(plan: TrialPlan, tasks: int, outcome: ChildOutcome) -> Tr
 def skipped(plan: TrialPlan, reason: str, status: Any = "skipped", tasks: int = 0) -> Trial:
     """A trial of ``plan`` that did not measure, and why."""
     return Trial(
-        backend=plan.backend, workers=plan.workers, status=status, reason=reason, tasks=tasks
+        backend=plan.backend,
+        workers=plan.workers,
+        status=status,
+        reason=reason,
+        tasks=tasks,
+        inner_threads=plan.inner_threads,
     )

@@ -73,6 +73,7 @@ class Calibration:
             cpu_fraction=min(1.0, found.task_cpu_s / wall) if wall else None,
             calibration_calls=found.calls,
             inputs=found.inputs,
+            native_pools=list(found.native_pools),
         )
 
 

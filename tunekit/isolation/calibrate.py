@@ -17,6 +17,7 @@ from tunekit.backends.sequential import SequentialBackend
 from tunekit.calls import TaskResult, blocking_caller
 from tunekit.isolation.protocol import Inspection, InspectRequest
 from tunekit.models import Latency
+from tunekit.native_threads import native_pools
 from tunekit.plugins import PluginManager, collect_backends
 from tunekit.stats import percentiles
 from tunekit.target import Call, Target, load_target
@@ -60,8 +61,11 @@ def calibrate(target: Target, min_time_s: float, deadline_s: float | None = None
     first = blocking_caller(target, deliver=kept.append)(target.calls[0])
     first_s, first_cpu = perf_counter() - started, time.process_time() - cpu0
     first_result = kept[0] if kept else None
+    pools = native_pools()  # after a call: a target may import numpy only when called
     if deadline_s is not None and 2 * first_s > deadline_s:
-        return Calibrated(_first_call_only(target, first, first_s, first_cpu), first_result)
+        only = _first_call_only(target, first, first_s, first_cpu)
+        only.native_pools = pools
+        return Calibrated(only, first_result)
     warmup = [first]
     with SequentialBackend().session(target, 1) as run:
         results: list[TaskResult] = []
@@ -89,6 +93,7 @@ def calibrate(target: Target, min_time_s: float, deadline_s: float | None = None
         timed_errors=sum(r.error is not None for r in results),
         latency_s=Latency(*percentiles(latencies)) if latencies else None,
         first_call_s=first_s,
+        native_pools=pools,
     )
     return Calibrated(inspection, first_result)
 

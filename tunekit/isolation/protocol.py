@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from tunekit.errors import TunekitError, error_class
-from tunekit.models import Latency, Trial, from_data
+from tunekit.models import Latency, NativePool, Trial, from_data
 from tunekit.target import TargetSpec
 
 
@@ -45,6 +45,8 @@ class Inspection:
     checks_s: float = 0.0
     #: "generator" / "async generator" when a call consumes what the target yields.
     consumes: str | None = None
+    #: Native thread pools (BLAS, OpenMP) loaded after the first call.
+    native_pools: list[NativePool] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -116,6 +118,9 @@ class TrialRequest:
     warmup: int | None = None
     #: Waves (a call per worker) the stream runs before its first measured window.
     lead_waves: int = 2
+    #: Limit every native pool (BLAS, OpenMP) to this many threads per worker process (the
+    #: trial's own process too, for every thread in it); None: leave them as they are.
+    inner_threads: int | None = None
 
 
 @dataclass(frozen=True)
