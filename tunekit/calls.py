@@ -19,6 +19,10 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from tunekit.target import Call, Target
 
+#: Runs an async function of no arguments to completion in a loop of its own and returns its
+#: result: ``trio.run``, for coroutines asyncio's loop cannot run.
+LoopRunner = Callable[[Callable[[], Awaitable[Any]]], Any]
+
 
 class TaskResult(NamedTuple):
     """One task: how long it occupied a worker, and the error it raised (None when ok)."""
@@ -54,13 +58,21 @@ def call_sync(
 
 
 def call_in_new_loop(
-    func: Callable[..., Awaitable[Any]], call: Call, deliver: Callable[[Any], Any] | None = None
+    func: Callable[..., Awaitable[Any]],
+    call: Call,
+    deliver: Callable[[Any], Any] | None = None,
+    run: LoopRunner | None = None,
 ) -> TaskResult:
-    """Run one call of a coroutine function in its own event loop (for thread/process pools)."""
+    """Run one call of a coroutine function in its own event loop (for thread/process pools):
+    asyncio's, or the one ``run`` starts (``trio.run``)."""
     args, kwargs = call
+
+    async def main() -> Any:
+        return await func(*args, **kwargs)
+
     start = perf_counter()
     try:
-        result = asyncio.run(_await(func(*args, **kwargs)))
+        result = asyncio.run(main()) if run is None else run(main)
         if deliver is not None:
             deliver(result)
     except Exception as exc:
@@ -68,10 +80,6 @@ def call_in_new_loop(
         return TaskResult(end - start, describe_error(exc), end)
     end = perf_counter()
     return TaskResult(end - start, None, end)
-
-
-async def _await(awaitable: Awaitable[Any]) -> Any:
-    return await awaitable
 
 
 async def call_async(func: Callable[..., Awaitable[Any]], call: Call) -> TaskResult:
@@ -88,12 +96,13 @@ async def call_async(func: Callable[..., Awaitable[Any]], call: Call) -> TaskRes
 
 
 def blocking_caller(
-    target: Target, deliver: Callable[[Any], Any] | None = None
+    target: Target, deliver: Callable[[Any], Any] | None = None, run: LoopRunner | None = None
 ) -> Callable[[Call], TaskResult]:
-    """A function that runs one call of ``target`` to completion on the calling thread."""
+    """A function that runs one call of ``target`` to completion on the calling thread; a
+    coroutine in a new asyncio loop, or in the loop ``run`` starts."""
     func = target.func
     if target.is_coroutine:
-        return lambda call: call_in_new_loop(func, call, deliver)
+        return lambda call: call_in_new_loop(func, call, deliver, run)
     return lambda call: call_sync(func, call, deliver)
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
+from tunekit.backends import Backend, Runner
 from tunekit.backends.sequential import SequentialBackend
-from tunekit.calls import TaskResult, blocking_caller
+from tunekit.calls import LoopRunner, TaskResult, blocking_caller
 from tunekit.isolation.protocol import Inspection, InspectRequest
 from tunekit.models import Latency
 from tunekit.native_threads import native_pools
@@ -33,15 +36,40 @@ def inspect_target(request: InspectRequest, plugins: PluginManager) -> Inspectio
     backends = collect_backends(plugins)
     wanted = request.backends or tuple(backends)  # a plugin's check may be slow (dask)
     found = calibrate(target, request.calibrate_s, request.deadline_s)
+    native, asyncio_error = None, found.inspection.first_error
+    if target.is_coroutine and found.first_failed:
+        # asyncio could not run it: a coroutine written for another loop (trio) runs under it
+        for name in wanted:
+            run = getattr(backends[name].item, "run_loop", None) if name in backends else None
+            retry = calibrate(target, request.calibrate_s, request.deadline_s, run) if run else None
+            if retry is not None and not retry.first_failed:
+                found, native = retry, name
+                break
     # the checks get the calibration's first result: none of them calls a long call again
     checked = dataclasses.replace(target, first_result=found.first_result)
     started = perf_counter()
     inspection = found.inspection
+    inspection.coroutine_loop = native
     inspection.supports = {
-        name: backends[name].item.supports(checked) for name in wanted if name in backends
+        name: _supports(backends[name].item, checked, native, asyncio_error)
+        for name in wanted
+        if name in backends
     }
     inspection.checks_s = perf_counter() - started
     return inspection
+
+
+def _supports(
+    backend: Backend, target: Target, native: str | None, asyncio_error: str | None
+) -> str | None:
+    """The backend's own answer; for a coroutine that only ``native``'s loop runs, a reason for
+    every backend that has no such loop (they run coroutines on asyncio's)."""
+    if native is None or getattr(backend, "run_loop", None) is not None:
+        return backend.supports(target)
+    return (
+        f"a {native}-native coroutine: it runs under {native}'s loop, but under asyncio's, which "
+        f"this backend runs coroutines on, its first call raised {asyncio_error}"
+    )
 
 
 @dataclass
@@ -50,31 +78,39 @@ class Calibrated:
 
     inspection: Inspection
     first_result: Any = None
+    #: The first (warm-up) call raised.
+    first_failed: bool = False
 
 
-def calibrate(target: Target, min_time_s: float, deadline_s: float | None = None) -> Calibrated:
+def calibrate(
+    target: Target,
+    min_time_s: float,
+    deadline_s: float | None = None,
+    run: LoopRunner | None = None,
+) -> Calibrated:
     """Like ``timeit.Timer.autorange``: sequential batches of 1, 2, 4... calls until
     ``min_time_s`` has passed; the first call is a warm-up and is not counted, unless it left
-    no room within ``deadline_s`` for another: then it is the only measurement."""
+    no room within ``deadline_s`` for another: then it is the only measurement. A coroutine
+    runs on asyncio's loop, or, with ``run``, in a loop ``run`` starts for each call."""
     kept: list[Any] = []
     cpu0, started = time.process_time(), perf_counter()
-    first = blocking_caller(target, deliver=kept.append)(target.calls[0])
+    first = blocking_caller(target, deliver=kept.append, run=run)(target.calls[0])
     first_s, first_cpu = perf_counter() - started, time.process_time() - cpu0
     first_result = kept[0] if kept else None
     pools = native_pools()  # after a call: a target may import numpy only when called
     if deadline_s is not None and 2 * first_s > deadline_s:
         only = _first_call_only(target, first, first_s, first_cpu)
         only.native_pools = pools
-        return Calibrated(only, first_result)
+        return Calibrated(only, first_result, first.error is not None)
     warmup = [first]
-    with SequentialBackend().session(target, 1) as run:
+    with _sequential(target, run) as run_calls:
         results: list[TaskResult] = []
         wall = cpu = 0.0
         batch = 1
         while wall < min_time_s and len(results) < MAX_CALIBRATION_CALLS:
             calls = cycle(target.calls, batch)
             cpu0, wall0 = time.process_time(), perf_counter()
-            results += run(calls)
+            results += run_calls(calls)
             wall += perf_counter() - wall0
             cpu += time.process_time() - cpu0
             batch *= 2
@@ -95,7 +131,18 @@ def calibrate(target: Target, min_time_s: float, deadline_s: float | None = None
         first_call_s=first_s,
         native_pools=pools,
     )
-    return Calibrated(inspection, first_result)
+    return Calibrated(inspection, first_result, first.error is not None)
+
+
+@contextmanager
+def _sequential(target: Target, run: LoopRunner | None) -> Iterator[Runner]:
+    """Sequential calls: the sequential backend's, or each call in a loop ``run`` starts."""
+    if run is None:
+        with SequentialBackend().session(target, 1) as calls:
+            yield calls
+        return
+    caller = blocking_caller(target, run=run)
+    yield lambda calls: [caller(call) for call in calls]
 
 
 def _first_call_only(target: Target, result: TaskResult, wall: float, cpu: float) -> Inspection:

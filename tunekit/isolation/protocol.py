@@ -45,6 +45,9 @@ class Inspection:
     checks_s: float = 0.0
     #: "generator" / "async generator" when a call consumes what the target yields.
     consumes: str | None = None
+    #: The backend whose loop ran the calls: a coroutine asyncio's loop could not run (written
+    #: for trio); None: asyncio's, or a plain function.
+    coroutine_loop: str | None = None
     #: Native thread pools (BLAS, OpenMP) loaded after the first call.
     native_pools: list[NativePool] = dataclasses.field(default_factory=list)
 

@@ -56,8 +56,6 @@ def test_a_batch_keeps_call_order_and_at_most_workers_in_flight() -> None:
 
 @pytest.mark.slow
 def test_trio_analyzes_the_bundled_sync_example() -> None:
-    # A trio-native target cannot be analyzed end to end yet: the calibration awaits
-    # coroutines on asyncio. The session test above runs one natively.
     trials = analyze("tunekit.examples:blocking_io", "trio")
     assert trials and all(t["status"] == "ok" and t["errors"] == 0 for t in trials), trials
 
@@ -68,3 +66,22 @@ def test_trio_is_skipped_for_the_bundled_asyncio_example() -> None:
     (trial,) = analyze("tunekit.examples:async_io", "trio", code=1)
     assert trial["status"] == "skipped"
     assert trial["reason"].startswith("an asyncio-only coroutine")
+
+
+@pytest.mark.slow
+def test_a_trio_native_coroutine_is_analyzed_under_trio_and_skipped_elsewhere() -> None:
+    """GIVEN a coroutine that awaits trio.sleep WHEN analyzed with trio and asyncio-based
+    backends THEN the calibration runs it under trio: trio's trials are ok without errors, and
+    every backend that runs coroutines on asyncio is skipped, saying why."""
+    trials = analyze(f"{TARGETS}:nap", "trio", "asyncio", "sequential", "thread")
+    trio_trials = [t for t in trials if t["backend"] == "trio"]
+    assert trio_trials and all(t["status"] == "ok" and t["errors"] == 0 for t in trio_trials)
+    skipped = {t["backend"]: t["reason"] for t in trials if t["backend"] != "trio"}
+    assert set(skipped) == {"asyncio", "sequential", "thread"}
+    for reason in skipped.values():
+        assert reason.startswith(
+            "a trio-native coroutine: it runs under trio's loop, but under "
+            "asyncio's, which this backend runs coroutines on, its first "
+            "call raised RuntimeError"
+        ), reason
+    assert all(t["status"] == "skipped" for t in trials if t["backend"] != "trio")
