@@ -90,6 +90,8 @@ class DaskBackend:
     """Dask: what one machine's cores reach through a scheduler, or what a cluster reaches."""
 
     name = "dask"
+    #: Its workers may run on other machines: the advice on outgrowing one machine names it.
+    distributed = True
     scales = True
 
     def __init__(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.metadata import version
 
+from tunekit.advice.beyond_machine import beyond_one_machine
 from tunekit.advice.classify import COMPUTING_CPU_FRACTION
 from tunekit.advice.inner_limits import advise_inner_limits
 from tunekit.advice.locks import advise_from_probe
@@ -150,7 +151,7 @@ class _Analysis:
         report.recommendation = recommend(
             report.trials, report.workload, report.machine, via=self.via(), stopped=stopped
         )
-        advise_inner_limits(report.recommendation, report, report.machine.cpus)
+        more_advice(report, self.plugins)
         chosen = report.recommendation.model
         report.notes += [
             f"{name}: {describe(stop, final)}"
@@ -278,6 +279,18 @@ class _Analysis:
             else:
                 self.report.trials.append(Trial(contender.name, 1, "skipped", reason))
         return found
+
+
+def more_advice(report: Report, plugins: PluginManager) -> None:
+    """Add to the recommendation what the native threads did, and whether one machine is
+    enough (with the distributed backends installed)."""
+    rec = report.recommendation
+    advise_inner_limits(rec, report, report.machine.cpus)
+    backends = collect_backends(plugins)
+    distributed = [n for n, b in backends.items() if getattr(b.item, "distributed", False)]
+    rec.reasons += beyond_one_machine(
+        rec, report.trials, report.workload, report.machine, distributed
+    )
 
 
 def core_limit(workload: Workload, machine: Machine) -> int | None:
