@@ -88,6 +88,15 @@ def test_nothing_is_said_when_the_curve_is_not_rising_at_the_cpus(trials: list[T
     assert advice(trials, TWO, ["dask"]) == []
 
 
+def test_waiting_work_is_not_projected_to_more_machines() -> None:
+    """GIVEN an io-bound workload still gaining at 2 CPUs THEN nothing is said: more threads on
+    this machine serve it, not more cores."""
+    waiting = Workload(is_coroutine=False, kind="io-bound", task_wall_s=0.01)
+    trials = [ok("sequential", 1, 100), ok("process", 2, 190)]
+    rec = recommend(trials, waiting, TWO)
+    assert beyond_one_machine(rec, trials, waiting, TWO, ["dask"]) == []
+
+
 def test_the_overhead_is_the_worker_time_beyond_the_call() -> None:
     """GIVEN 2 workers at 150/s on 10 ms calls THEN each task cost 3.3 ms beyond its call; a pool
     within the noise faster than the call costs none."""

@@ -14,6 +14,7 @@ import statistics
 from collections.abc import Sequence
 
 from tunekit.advice.rules import goodput, noise_band
+from tunekit.advice.sanity import CORE_BOUND_KINDS
 from tunekit.advice.scaling import AMDAHL_POINTS, fit_usl, predict
 from tunekit.models import Machine, Recommendation, Trial, Workload
 from tunekit.units import format_seconds
@@ -67,6 +68,8 @@ def beyond_one_machine(
     usable = [t for t in trials if t.usable and t.inner_threads is None]
     baseline = next((t for t in usable if t.backend == "sequential"), None)
     cpus, task = machine.cpus, workload.task_wall_s
+    if workload.kind not in CORE_BOUND_KINDS:
+        return []  # waiting work grows on this machine's threads or loop, not on more cores
     if rec.model is None or baseline is None or not goodput(baseline) or not task or cpus < 2:
         return []
     curve = [t for t in usable if t.backend == rec.model and t.workers <= cpus]
