@@ -10,7 +10,6 @@ Amdahl's law exactly, which the words say. Pure: no I/O.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
 
 from tunekit.advice.rules import goodput, noise_band
@@ -76,7 +75,7 @@ def beyond_one_machine(
     top = max(curve, key=lambda t: t.workers, default=None)
     if top is None or top.workers != cpus:
         return []
-    points = {t.workers: statistics.median(_values(t)) for t in curve}
+    points = {t.workers: goodput(t) for t in curve}  # as the headline says them
     points.setdefault(1, goodput(baseline))
     below = max((w for w in points if w < cpus), default=None)
     noise = noise_band(top)
@@ -98,10 +97,6 @@ def beyond_one_machine(
     return lines
 
 
-def _values(trial: Trial) -> list[float]:
-    return list(trial.rounds) or list(trial.goodput_values) or [goodput(trial)]
-
-
 def _distributed(
     usable: Sequence[Trial], distributed: Sequence[str], task: float, cores: int, speedup: float
 ) -> list[str]:
@@ -111,7 +106,8 @@ def _distributed(
     mine = per_task_overhead(process, task) if process is not None else None
     beside = f" beside the process pool's {format_seconds(mine)}" if mine is not None else ""
     lines = []
-    for name in distributed:
+    measured_first = sorted(distributed, key=lambda n: not any(t.backend == n for t in usable))
+    for name in measured_first:
         measured = [t for t in usable if t.backend == name]
         if not measured:
             lines.append(
