@@ -163,19 +163,30 @@ def tunekit_snippet(request: SnippetRequest) -> str | None:
     chunksize = request.chunksize or 1
     call = f"asyncio.run({func}(*args))" if request.is_coroutine else f"{func}(*args)"
     head = "import asyncio\n" if request.is_coroutine else ""
-    return f"""{head}from concurrent.futures import ProcessPoolExecutor
+    limit, start, imports = "", "", ""
+    if request.inner_threads is not None:
+        imports = "\nfrom threadpoolctl import threadpool_limits\n"
+        limit = f"""
 
+def limit_native_threads():
+    # each worker's BLAS/OpenMP pool: {request.inner_threads} thread(s), so the pool does not
+    # oversubscribe the cores (measured faster than the libraries' default)
+    threadpool_limits(limits={request.inner_threads})
+"""
+        start = ", initializer=limit_native_threads"
+    return f"""{head}from concurrent.futures import ProcessPoolExecutor
+{imports}
 {request.import_lines()}
 
 
 def call(args):
     # module level, so that it pickles: the pool's processes import this module
     return {call}
-
+{limit}
 
 def run_all(tasks):
     \"\"\"Call {func} once per task (a tuple of arguments) on {plural(request.workers, "process")},
     {plural(chunksize, "task")} per message. Call it under ``if __name__ == "__main__":``.\"\"\"
-    with ProcessPoolExecutor(max_workers={request.workers}) as pool:
+    with ProcessPoolExecutor(max_workers={request.workers}{start}) as pool:
         return list(pool.map(call, tasks, chunksize={chunksize}))
 """

@@ -265,6 +265,7 @@ class _Analysis:
             rec.pool_size,
             self.report.workload.is_coroutine,
             rec.chunksize,
+            rec.inner_threads,
         )
         found: str | None = self.plugins.hook.tunekit_snippet(request=request)
         return found
