@@ -164,7 +164,7 @@ class _Analysis:
             report.recommendation.locks = [a for a in advice if a["acquisitions"] > 0]
         if failure is not None:
             report.recommendation = Recommendation(None, None, None, None, [failure])
-        report.recommendation.snippet = self.snippet(report.recommendation)
+        report.recommendation.snippet = snippet_for(report, self.config.target, self.plugins)
         report.elapsed_s = self.budget.elapsed()
         return report
 
@@ -221,6 +221,7 @@ class _Analysis:
             trials=report.trials,
             progress=self.progress,
             check=self.check,
+            native_threads=max(report.workload.native_threads, 1),
         )
         supported = self.supported(found.supports)
         native = report.workload.native_threads > 1
@@ -255,21 +256,6 @@ class _Analysis:
         report.notes += sweep.notes
         self.stops = sweep.stops
 
-    def snippet(self, rec: Recommendation) -> str | None:
-        """Code to paste for the recommended model and pool, from its backend's plugin."""
-        if rec.model is None or rec.pool_size is None:
-            return None
-        request = SnippetRequest(
-            rec.model,
-            self.config.target,
-            rec.pool_size,
-            self.report.workload.is_coroutine,
-            rec.chunksize,
-            rec.inner_threads,
-        )
-        found: str | None = self.plugins.hook.tunekit_snippet(request=request)
-        return found
-
     def supported(self, supports: dict[str, str | None]) -> list[Contender]:
         """The selected backends that support the target; the others become skipped trials."""
         found = []
@@ -280,6 +266,23 @@ class _Analysis:
             else:
                 self.report.trials.append(Trial(contender.name, 1, "skipped", reason))
         return found
+
+
+def snippet_for(report: Report, target: str, plugins: PluginManager) -> str | None:
+    """Code to paste for the recommended model and pool, from its backend's plugin."""
+    rec = report.recommendation
+    if rec.model is None or rec.pool_size is None:
+        return None
+    request = SnippetRequest(
+        rec.model,
+        target,
+        rec.pool_size,
+        report.workload.is_coroutine,
+        rec.chunksize,
+        rec.inner_threads,
+    )
+    found: str | None = plugins.hook.tunekit_snippet(request=request)
+    return found
 
 
 def more_advice(report: Report, plugins: PluginManager) -> None:

@@ -52,6 +52,8 @@ class TrialBench:
     #: Why a measured trial cannot be ranked (``advice.sanity``), or None; such a trial is
     #: measured once more before it is flagged.
     check: Callable[[Trial, Sequence[Trial]], str | None] | None = None
+    #: Threads the target's native pools (BLAS) run per process, from the calibration.
+    native_threads: int = 1
 
     def measure(
         self, plan: TrialPlan, batch_s: float, throughput: float | None = None, grid: bool = False
@@ -114,6 +116,7 @@ class TrialBench:
             lead_waves=shape.lead_waves,
             checked=True,
             inner_threads=plan.inner_threads,
+            native_threads=self.native_threads,
         )
         outcome = run_in_child(request, budget.trial_timeout(planned), self.memory_limit)
         trial = trial_from_outcome(plan, shape.tasks, outcome)

@@ -124,6 +124,9 @@ class TrialRequest:
     #: Limit every native pool (BLAS, OpenMP) to this many threads per worker process (the
     #: trial's own process too, for every thread in it); None: leave them as they are.
     inner_threads: int | None = None
+    #: Threads the calibration saw the target's native pools run per process: what a worker
+    #: may keep busy besides itself (the trial's own process may not have loaded them).
+    native_threads: int = 1
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,8 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
             if inner is not None:  # libraries the warm-up's calls imported
                 limit_native_threads(inner)
             if timed_here:
-                native = max((p.threads for p in native_pools()), default=1)
+                seen = max((p.threads for p in native_pools()), default=1)
+                native = inner if inner is not None else max(seen, request.native_threads)
                 measured = _stream(
                     run, target, trial.tasks, repeats, workers, request.lead_waves, native
                 )

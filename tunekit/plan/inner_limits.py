@@ -18,10 +18,6 @@ from tunekit.plan.sizing import TrialPlan
 #: process pool (a BLAS pool per worker) and the thread pool (one, shared); the event loops
 #: run plain functions on a thread pool, and cluster engines start workers of their own.
 LIMITED_BACKENDS = ("process", "thread")
-#: Pool sizes compared per backend: the machine's cores, and the backend's best measured size
-#: when that is another (each comparison costs four trials: unlimited, limited, limited,
-#: unlimited).
-MAX_SIZES_PER_BACKEND = 2
 
 
 def inner_threads_for(cores: int, workers: int) -> int:
@@ -43,8 +39,8 @@ def inner_limit_plans(
         if not usable:
             continue
         best = max(usable, key=lambda t: t.goodput or 0.0)
-        sizes = [cores, best.workers][:MAX_SIZES_PER_BACKEND]
-        for workers in dict.fromkeys(sizes):
+        # two sizes at most, four trials each (unlimited, limited, limited, unlimited)
+        for workers in dict.fromkeys([cores, best.workers]):
             limit = inner_threads_for(cores, workers)
             if workers < 2 or limit >= native_threads:
                 continue
