@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from tunekit.advice import reasons as why
-from tunekit.advice.rules import MIN_NOISE, goodput
+from tunekit.advice.rules import MIN_NOISE, goodput, noise_band
 from tunekit.models import InnerLimit, NativePool, Recommendation, Report, Trial
 from tunekit.stats import relative_spread
 from tunekit.units import format_rate
@@ -111,7 +111,7 @@ def advise_inner_limits(rec: Recommendation, measured_in: Report, cores: int) ->
             )
     rec.reasons[1:1] = lines
     if rec.model == "sequential" and baseline is not None and goodput(baseline):
-        rec.reasons.insert(1, no_pool_helps(measured, pools, baseline, cores))
+        rec.reasons[1:1] = no_pool_helps(measured, pools, baseline, cores)
 
 
 def _choose(rec: Recommendation, trial: Trial, baseline: Trial | None) -> None:
@@ -125,14 +125,25 @@ def _choose(rec: Recommendation, trial: Trial, baseline: Trial | None) -> None:
 
 def no_pool_helps(
     measured: Sequence[InnerLimit], pools: Sequence[NativePool], baseline: Trial, cores: int
-) -> str:
-    """Sequential calls won: BLAS already uses the cores, with or without a limit."""
-    best = max(measured, key=lambda c: max(c.limited + c.unlimited))
-    top = max(best.limited + best.unlimited)
+) -> list[str]:
+    """Sequential calls won, and no compared pool, limited or not, beat them beyond the noise:
+    one call's BLAS already uses the cores. Nothing when one did (the recommendation kept
+    sequential calls for another reason, which its own reasons give)."""
+    best = max(measured, key=lambda c: max(statistics.median(c.limited), _unlimited(c)))
+    top = max(statistics.median(best.limited), _unlimited(best))
+    noise = max(limit_noise(best), noise_band(baseline))
+    ratio = top / goodput(baseline)
+    if ratio > 1 + noise:
+        return []
     threads = max(p.threads for p in pools)
     uses = f"the {cores} cores" if threads >= cores else f"{threads} of the {cores} cores"
-    return (
+    return [
         f"no pool helps: {pools_phrase(pools)}, so one sequential call already uses {uses}; "
-        f"the best pool compared, {best.key}, reached {top / goodput(baseline):.2f}x "
-        "sequential with or without the limit"
-    )
+        f"the best pool compared, {best.key}, reached {ratio:.2f}x sequential ({format_rate(top)} "
+        f"vs {format_rate(goodput(baseline))} calls/s, medians) with or without the limit, "
+        f"within the {noise:.0%} noise"
+    ]
+
+
+def _unlimited(comparison: InnerLimit) -> float:
+    return statistics.median(comparison.unlimited) if comparison.unlimited else 0.0

@@ -35,15 +35,19 @@ def inspect_target(request: InspectRequest, plugins: PluginManager) -> Inspectio
     target = load_target(request.target)
     backends = collect_backends(plugins)
     wanted = request.backends or tuple(backends)  # a plugin's check may be slow (dask)
+    started = perf_counter()
     found = calibrate(target, request.calibrate_s, request.deadline_s)
-    native, asyncio_error = None, found.inspection.first_error
+    native, asyncio_error, searching_s = None, found.inspection.first_error, 0.0
     if target.is_coroutine and found.first_failed:
         # asyncio could not run it: a coroutine written for another loop (trio) runs under it
         for name in wanted:
             run = getattr(backends[name].item, "run_loop", None) if name in backends else None
-            retry = calibrate(target, request.calibrate_s, request.deadline_s, run) if run else None
-            if retry is not None and not retry.first_failed:
-                found, native = retry, name
+            if run is None:
+                continue
+            failed_s = perf_counter() - started  # the calibrations that failed: a check
+            retry = calibrate(target, request.calibrate_s, request.deadline_s, run)
+            if not retry.first_failed:
+                found, native, searching_s = retry, name, failed_s
                 break
     # the checks get the calibration's first result: none of them calls a long call again
     checked = dataclasses.replace(target, first_result=found.first_result)
@@ -55,7 +59,7 @@ def inspect_target(request: InspectRequest, plugins: PluginManager) -> Inspectio
         for name in wanted
         if name in backends
     }
-    inspection.checks_s = perf_counter() - started
+    inspection.checks_s = perf_counter() - started + searching_s
     return inspection
 
 
