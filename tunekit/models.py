@@ -109,6 +109,9 @@ class Workload:
     allocated_bytes_per_task: int | None = None
     #: "generator" / "async generator": a call consumed what the target yields to the end.
     consumes: str | None = None
+    #: The backend whose event loop ran the calibration's calls, for a coroutine asyncio's loop
+    #: cannot run (written for trio); None: asyncio's, or a plain function.
+    coroutine_loop: str | None = None
     #: Native thread pools (BLAS, OpenMP) the target's call loaded; empty when none.
     native_pools: list[NativePool] = field(default_factory=list)
 

@@ -74,6 +74,7 @@ class Calibration:
             calibration_calls=found.calls,
             inputs=found.inputs,
             native_pools=list(found.native_pools),
+            coroutine_loop=found.coroutine_loop,
         )
 
 

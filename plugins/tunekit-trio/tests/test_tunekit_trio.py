@@ -85,3 +85,19 @@ def test_a_trio_native_coroutine_is_analyzed_under_trio_and_skipped_elsewhere() 
             "call raised RuntimeError"
         ), reason
     assert all(t["status"] == "skipped" for t in trials if t["backend"] != "trio")
+
+
+@pytest.mark.slow
+def test_probes_are_skipped_for_a_trio_native_coroutine_saying_why() -> None:
+    """GIVEN a trio-native coroutine THEN the probes, which run coroutines on asyncio, are
+    skipped with the reason instead of measuring calls that raise, and the workload names
+    trio as the loop that ran it."""
+    from tunekit.engine import AnalysisConfig, run_analysis
+
+    report = run_analysis(
+        AnalysisConfig(target=f"{TARGETS}:nap", backends=["trio"], max_workers=2, budget=8)
+    )
+    assert report.workload.coroutine_loop == "trio"
+    assert report.probes and all(p.status == "skipped" for p in report.probes)
+    assert all("runs under trio's loop only" in (p.reason or "") for p in report.probes)
+    assert report.recommendation.model == "trio"
