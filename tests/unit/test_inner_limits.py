@@ -11,7 +11,7 @@ import pytest
 from tunekit.advice.inner_limits import advise_inner_limits, limit_effect
 from tunekit.advice.recommend import recommend
 from tunekit.advice.sanity import implausible_speedup
-from tunekit.engine.strategies.inner_limits import compare_inner_limits
+from tunekit.engine.strategies.inner_limits import compare_inner_limits, may_limit
 from tunekit.models import (
     InnerLimit,
     Machine,
@@ -133,6 +133,21 @@ class CannedBench:
 
     def recommended(self) -> Trial | None:
         return None
+
+
+@pytest.mark.parametrize(
+    ("threads", "cores", "backends", "expected"),
+    [
+        (2, 2, ["sequential", "process"], True),
+        (2, 2, ["sequential", "asyncio"], False),  # no pool that runs BLAS in this machine
+        (1, 2, ["process"], False),  # one BLAS thread: nothing to limit
+        (4, 1, ["process", "thread"], False),  # one core: no pool of computing workers gains
+    ],
+)
+def test_budget_is_kept_for_a_comparison_only_when_one_can_run(
+    threads: int, cores: int, backends: list[str], expected: bool
+) -> None:
+    assert may_limit(threads, cores, backends) is expected
 
 
 def test_rounds_are_interleaved_unlimited_limited_limited_unlimited() -> None:

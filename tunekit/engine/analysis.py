@@ -34,7 +34,7 @@ from tunekit.engine.machine import (
 from tunekit.engine.probing import run_probes, selected_probes
 from tunekit.engine.strategies.adaptive import adaptive_sweep
 from tunekit.engine.strategies.grid import grid_sweep
-from tunekit.engine.strategies.inner_limits import limit_native_pools
+from tunekit.engine.strategies.inner_limits import limit_native_pools, may_limit
 from tunekit.engine.strategies.reruns import rerun_unstable
 from tunekit.errors import PluginError, Terminated, TunekitError
 from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
@@ -224,11 +224,11 @@ class _Analysis:
             native_threads=max(report.workload.native_threads, 1),
         )
         supported = self.supported(found.supports)
-        native = report.workload.native_threads > 1
-        with budget.held_back(INNER_LIMITS_SHARE * budget.left() if native else 0.0):
+        names = [c.name for c in supported]
+        limits = may_limit(report.workload.native_threads, machine.cpus, names)
+        with budget.held_back(INNER_LIMITS_SHARE * budget.left() if limits else 0.0):
             self.sweep(bench, supported)
             rerun_unstable(bench)
-        names = [c.name for c in supported]
         report.inner_limits = limit_native_pools(bench, report.workload, machine.cpus, names)
         self.report.fits.update(
             fit_curves(self.report.trials, [c.name for c in self.contenders if c.scales])

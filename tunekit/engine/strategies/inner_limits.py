@@ -14,7 +14,13 @@ from tunekit.engine.budget import ADAPTIVE_BATCH_S
 from tunekit.engine.strategies import Bench
 from tunekit.models import InnerLimit, Trial, Workload
 from tunekit.plan import TrialPlan
-from tunekit.plan.inner_limits import inner_limit_plans
+from tunekit.plan.inner_limits import LIMITED_BACKENDS, inner_limit_plans
+
+
+def may_limit(native_threads: int, cores: int, backends: Sequence[str]) -> bool:
+    """Whether a comparison can follow the sweep (and needs budget kept for it): native pools
+    of several threads, cores to share among workers, and a pool that runs them here."""
+    return native_threads > 1 and cores >= 2 and any(b in LIMITED_BACKENDS for b in backends)
 
 
 def limit_native_pools(
