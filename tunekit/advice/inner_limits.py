@@ -8,6 +8,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 from collections.abc import Sequence
 from typing import Literal
@@ -70,11 +71,18 @@ def effect_line(comparison: InnerLimit, pools: Sequence[NativePool]) -> str:
 
 
 def _median_trial(comparison: InnerLimit) -> Trial:
-    """The limited round at the median (the lower of the two middle ones): the configuration
-    to recommend, as measured."""
+    """The configuration to recommend, as its limited rounds measured it: the round at the
+    median (the lower of the two middle ones) for its other numbers, with the medians of the
+    rounds' goodput and throughput, which the comparison's words give."""
     limited = [t for t in comparison.trials if t.inner_threads is not None and t.usable]
     ordered = sorted(limited, key=goodput)
-    return ordered[(len(ordered) - 1) // 2]
+    rates = [t.throughput for t in limited if t.throughput is not None]
+    return dataclasses.replace(
+        ordered[(len(ordered) - 1) // 2],
+        goodput=statistics.median(comparison.limited),
+        throughput=statistics.median(rates) if rates else None,
+        rounds=list(comparison.limited),
+    )
 
 
 def advise_inner_limits(rec: Recommendation, measured_in: Report, cores: int) -> None:
