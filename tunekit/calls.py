@@ -31,6 +31,10 @@ from tunekit.errors import SetupError
 if TYPE_CHECKING:
     from tunekit.target import Call, Target
 
+#: Runs an async function of no arguments to completion in a loop of its own and returns its
+#: result: ``trio.run``, for coroutines asyncio's loop cannot run.
+LoopRunner = Callable[[Callable[[], Awaitable[Any]]], Any]
+
 
 class TaskResult(NamedTuple):
     """One task: how long it occupied a worker, and the error it raised (None when ok)."""
@@ -66,13 +70,21 @@ def call_sync(
 
 
 def call_in_new_loop(
-    func: Callable[..., Awaitable[Any]], call: Call, deliver: Callable[[Any], Any] | None = None
+    func: Callable[..., Awaitable[Any]],
+    call: Call,
+    deliver: Callable[[Any], Any] | None = None,
+    run: LoopRunner | None = None,
 ) -> TaskResult:
-    """Run one call of a coroutine function in its own event loop (for thread/process pools)."""
+    """Run one call of a coroutine function in its own event loop (for thread/process pools):
+    asyncio's, or the one ``run`` starts (``trio.run``)."""
     args, kwargs = call
+
+    async def main() -> Any:
+        return await func(*args, **kwargs)
+
     start = perf_counter()
     try:
-        result = asyncio.run(_await(func(*args, **kwargs)))
+        result = asyncio.run(main()) if run is None else run(main)
         if deliver is not None:
             deliver(result)
     except Exception as exc:
@@ -80,10 +92,6 @@ def call_in_new_loop(
         return TaskResult(end - start, describe_error(exc), end)
     end = perf_counter()
     return TaskResult(end - start, None, end)
-
-
-async def _await(awaitable: Awaitable[Any]) -> Any:
-    return await awaitable
 
 
 async def call_async(func: Callable[..., Awaitable[Any]], call: Call) -> TaskResult:
@@ -103,15 +111,17 @@ def blocking_caller(
     target: Target,
     deliver: Callable[[Any], Any] | None = None,
     first: Callable[[], Any] | None = None,
+    run: LoopRunner | None = None,
 ) -> Callable[[Call], TaskResult]:
-    """A function that runs one call of ``target`` to completion on the calling thread;
-    ``first`` gives the calling worker's setup result, passed as the first argument."""
+    """A function that runs one call of ``target`` to completion on the calling thread; a
+    coroutine in a new asyncio loop, or in the loop ``run`` starts. ``first`` gives the calling
+    worker's setup result, passed as the first argument."""
     func = target.func
     if first is not None:
-        run = blocking_caller(target, deliver)
-        return lambda call: run(with_first(call, first()))
+        inner = blocking_caller(target, deliver, run=run)
+        return lambda call: inner(with_first(call, first()))
     if target.is_coroutine:
-        return lambda call: call_in_new_loop(func, call, deliver)
+        return lambda call: call_in_new_loop(func, call, deliver, run)
     return lambda call: call_sync(func, call, deliver)
 
 

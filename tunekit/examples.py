@@ -3,6 +3,7 @@
 tunekit analyze tunekit.examples:cpu_bound       # holds the GIL: processes scale
 tunekit analyze tunekit.examples:blocking_io     # waits: threads (many) scale
 tunekit analyze tunekit.examples:async_io        # awaits: an event loop scales
+tunekit analyze tunekit.examples:matrix_product  # numpy's BLAS threads: pools oversubscribe
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from typing import Any
 
 
 def cpu_bound(n: int = 30_000) -> int:
@@ -51,3 +53,18 @@ def tiny(x: int = 1) -> int:
 def numbers(count: int = 64) -> list[tuple[int]]:
     """An ``--inputs`` factory: one argument tuple per task, for ``cpu_bound``."""
     return [(20_000 + 1_000 * (i % 8),) for i in range(count)]
+
+
+_MATRICES: dict[int, Any] = {}
+
+
+def matrix_product(rows: int = 300) -> float:
+    """numpy's matrix product of two ``rows`` x ``rows`` matrices (about 1 ms for 300): BLAS
+    runs it on a native thread pool of its own, as many threads as cores, so a pool of
+    workers that each call it oversubscribes the machine."""
+    import numpy as np
+
+    if rows not in _MATRICES:
+        _MATRICES[rows] = np.random.default_rng(rows).random((rows, rows))
+    matrix = _MATRICES[rows]
+    return float((matrix @ matrix).sum())

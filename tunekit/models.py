@@ -65,6 +65,25 @@ class Machine:
 
 
 @dataclass
+class NativePool:
+    """A native thread pool loaded in the calibration child after one call (threadpoolctl's
+    ``threadpool_info()``): a BLAS or OpenMP library and the threads it runs per process."""
+
+    library: str
+    #: "blas" or "openmp".
+    api: str
+    threads: int
+    version: str | None = None
+    #: The installed package that ships the library (``numpy`` for numpy's bundled OpenBLAS).
+    package: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``numpy's openblas``, or the library alone when no package ships it."""
+        return f"{self.package}'s {self.library}" if self.package else self.library
+
+
+@dataclass
 class Workload:
     """What one task costs, from a short sequential calibration run."""
 
@@ -95,6 +114,16 @@ class Workload:
     #: argument, and the seconds it took in the calibration (not part of ``task_wall_s``).
     setup: str | None = None
     setup_s: float | None = None
+    #: The backend whose event loop ran the calibration's calls, for a coroutine asyncio's loop
+    #: cannot run (written for trio); None: asyncio's, or a plain function.
+    coroutine_loop: str | None = None
+    #: Native thread pools (BLAS, OpenMP) the target's call loaded; empty when none.
+    native_pools: list[NativePool] = field(default_factory=list)
+
+    @property
+    def native_threads(self) -> int:
+        """The most threads one of its native pools runs per process; 0 without any."""
+        return max((p.threads for p in self.native_pools), default=0)
 
 
 @dataclass
@@ -191,6 +220,9 @@ class Trial:
     #: Why the numbers cannot be trusted (e.g. more cores busy than the machine has), if so:
     #: such a trial is shown but never ranked.
     suspect: str | None = None
+    #: Threads each native pool (BLAS, OpenMP) was limited to per worker process (for threads:
+    #: in the whole trial process); None: as the libraries start them.
+    inner_threads: int | None = None
 
     def __post_init__(self) -> None:
         """Fill in what reports of earlier versions (and trials measured as plain batches of
@@ -208,8 +240,12 @@ class Trial:
 
     @property
     def key(self) -> str:
-        """A short label such as ``thread x4``."""
-        return f"{self.backend} x{self.workers}"
+        """A short label such as ``thread x4`` (``process x2, 1 native thread`` when limited)."""
+        label = f"{self.backend} x{self.workers}"
+        if self.inner_threads is None:
+            return label
+        plural = "s" if self.inner_threads > 1 else ""
+        return f"{label}, {self.inner_threads} native thread{plural}"
 
     @property
     def over_memory(self) -> bool:
@@ -262,6 +298,34 @@ class Recommendation:
     #: Code that runs the target in the chosen model and pool: it defines ``run_all(tasks)``
     #: (``tunekit/snippets.py``); from the backend's plugin, None if it gives none.
     snippet: str | None = None
+    #: Threads to limit each native pool (BLAS, OpenMP) to per worker, when limiting them
+    #: measured a gain (``threadpoolctl.threadpool_limits(limits=N)``); None: leave them.
+    inner_threads: int | None = None
+
+
+@dataclass
+class InnerLimit:
+    """One pool measured with its native pools as they are and limited, in interleaved rounds
+    (unlimited, limited, limited, unlimited): the limit's effect, side by side."""
+
+    backend: str
+    workers: int
+    #: Threads per native pool per worker in the limited rounds.
+    inner_threads: int
+    #: The native pools' threads per process as they are.
+    native_threads: int
+    #: Goodput of each round, in the order measured.
+    unlimited: list[float] = field(default_factory=list)
+    limited: list[float] = field(default_factory=list)
+    #: Median limited / median unlimited goodput; None unless both were measured.
+    ratio: float | None = None
+    #: The measured trials, both kinds, in the order run.
+    trials: list[Trial] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        """``process x2`` as the trials say it."""
+        return f"{self.backend} x{self.workers}"
 
 
 @dataclass
@@ -290,6 +354,8 @@ class Report:
     run: RunRecord | None = None
     #: ``--python``: the best configurations measured again under each other interpreter.
     interpreters: list[InterpreterRun] = field(default_factory=list)
+    #: Pools measured with and without their native thread pools limited (oversubscription).
+    inner_limits: list[InnerLimit] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain JSON-compatible data (``schema`` first)."""

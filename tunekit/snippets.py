@@ -24,6 +24,8 @@ class SnippetRequest:
     is_coroutine: bool
     #: A process pool's tasks per message (``executor.map``'s chunksize).
     chunksize: int | None = None
+    #: Threads to limit native pools (BLAS, OpenMP) to per worker, when that measured a gain.
+    inner_threads: int | None = None
 
     @property
     def function(self) -> str:

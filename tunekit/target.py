@@ -91,6 +91,9 @@ class Target:
     #: Seconds each worker's setup took, in the order they were opened (in this process, or
     #: reported back by the backend's worker processes).
     setup_s: list[float] = field(default_factory=list)
+    #: Threads each native pool (BLAS, OpenMP) is limited to in every worker process a backend
+    #: starts (``native_threads.limit_native_threads``); None: as the libraries start them.
+    inner_threads: int | None = None
 
 
 def split_spec(spec: str) -> tuple[str, str]:

@@ -53,6 +53,8 @@ class RayBackend:
     """Ray: a distributed engine; on one machine, what its scheduling and workers cost."""
 
     name = "ray"
+    #: Its workers may run on other machines: the advice on outgrowing one machine names it.
+    distributed = True
     scales = True
     #: No per-worker setup: the workers are not started or stopped by the trial.
     worker_setup = False

@@ -4,12 +4,14 @@ Coroutine functions written for trio (or anyio) run natively in one ``trio.run``
 each call in a nursery task that holds a ``trio.CapacityLimiter(workers)`` token. Plain
 functions run through ``trio.to_thread.run_sync`` under the same limiter, i.e. on at most
 ``workers`` of trio's cached threads. A coroutine that needs asyncio's loop (``asyncio.sleep``,
-aiohttp, ...) cannot run under trio: ``supports`` finds that out by one call under each.
+aiohttp, ...) cannot run under trio: ``supports`` finds that out by one call under each. A
+coroutine written for trio cannot run under asyncio: ``run_loop`` lets the calibration call it
+under trio instead, and the backends that run coroutines on asyncio are then skipped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +59,13 @@ class TrioBackend:
             "an asyncio-only coroutine: it runs under asyncio but under trio it raised "
             f"{trio_error}"
         )
+
+    def run_loop(self, main: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``main`` to completion under ``trio.run``: the calibration calls a coroutine
+        through this when asyncio's loop cannot run it (``trio.sleep`` needs trio's)."""
+        import trio
+
+        return trio.run(main)
 
     @contextmanager
     def session(self, target: Target, workers: int) -> Iterator[Runner]:

@@ -48,10 +48,17 @@ DRIVER = textwrap.dedent(
 BUILT_IN = ("sequential", "thread", "process", "asyncio", "tornado", "twisted")
 
 
-def run_snippet(tmp_path: Path, model: str, coroutine: bool, target: str) -> str:
+def run_snippet(
+    tmp_path: Path, model: str, coroutine: bool, target: str, inner: int | None = None
+) -> str:
     """Write the snippet for ``model`` and run it on 40 tasks; its standard output."""
     request = SnippetRequest(
-        model, target, 3, coroutine, chunksize=5 if model == "process" else None
+        model,
+        target,
+        3,
+        coroutine,
+        chunksize=5 if model == "process" else None,
+        inner_threads=inner,
     )
     code = get_plugin_manager().hook.tunekit_snippet(request=request)
     assert code, f"no snippet for {model}"
@@ -77,6 +84,14 @@ def test_built_in_snippet_runs(tmp_path: Path, model: str, coroutine: bool) -> N
     WHEN it runs on 40 tasks in a fresh interpreter THEN it returns every result in order."""
     target = "work:adigest" if coroutine else "work:digest"
     assert run_snippet(tmp_path, model, coroutine, target).strip() == "ran 40"
+
+
+@pytest.mark.parametrize("model", ["thread", "process"])
+def test_a_snippet_with_native_threads_limited_runs(tmp_path: Path, model: str) -> None:
+    """GIVEN a recommendation that limits the native threads to 1 WHEN its snippet runs THEN it
+    applies the limit with threadpoolctl (per worker for processes) and returns every result."""
+    assert run_snippet(tmp_path, model, False, "work:digest", inner=1).strip() == "ran 40"
+    assert "threadpool_limits(limits=1)" in (tmp_path / "snippet.py").read_text()
 
 
 def test_snippet_of_a_file_target_imports_it(tmp_path: Path) -> None:

@@ -6,7 +6,9 @@ cores measured once at the start: on a shared machine those move from trial to t
 speed-up above that says the baseline was measured in a slow spell, or the calls did not do
 the same work (a cache warmed by earlier calls, a service that answered from memory). The
 CPU-accounting check runs in the trial's own child, where the stream's length and the number of
-processes are known (``isolation.trial``). Pure: no I/O.
+processes are known (``isolation.trial``). A target that runs native thread pools (BLAS) is not
+bound so: its sequential calls already run several threads, and a pool can oversubscribe them
+(slower than one call) or limit them (then faster by more than its workers). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ def implausible_speedup(
 ) -> str | None:
     """Why ``trial``'s speedup over ``baseline`` cannot be, or None when it can."""
     if workload.kind not in CORE_BOUND_KINDS or baseline is None or trial is baseline:
+        return None
+    if workload.native_threads > 1:
+        # the baseline ran native threads (BLAS) of its own, which a pool's workers may have
+        # oversubscribed or not: no bound on its speed-up follows from the workers
         return None
     if not goodput(baseline) or not goodput(trial):
         return None

@@ -15,7 +15,12 @@ while its pool scales near-perfectly, the sweep grows it four times at a step. A
 define ``prepare()``, which a trial process runs before it imports the target (as a probe's
 ``prepare`` is run): gevent's monkey-patching must come first. A backend whose start-up is
 slow (a cluster) may set ``startup_estimate_s``: its first trial is planned and timed out with
-that much start-up until one of its trials has measured the real one.
+that much start-up until one of its trials has measured the real one. A backend whose event
+loop runs coroutines asyncio's cannot (trio) may define ``run_loop(main)``, which runs an async
+function of no arguments to completion under its loop: when a coroutine's first call raises
+under asyncio, the calibration calls it through each such backend's ``run_loop``; if one runs
+it, the calibration's calls are timed there and every backend without ``run_loop`` is skipped,
+with the reason.
 
 A backend that runs the per-worker setup (``--setup``) sets ``worker_setup = True``: it opens
 one where each of its workers starts and passes its value as every call's first argument

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tunekit.backends import TaskResult
 from tunekit.calls import blocking_caller, one_result, open_setup
 from tunekit.hookspecs import hookimpl
+from tunekit.native_threads import limit_native_threads
 from tunekit.snippets import SnippetRequest, plural
 from tunekit.target import (
     Target,
@@ -44,10 +45,12 @@ MIN_CHUNKS_PER_WORKER = 4
 _caller: Callable[[Call], TaskResult] | None = None
 #: This child's per-worker setup: the seconds it took (None without one).
 _setup_s: float | None = None
+#: The native thread limit of this worker, applied again after its first call.
+_inner_threads: int | None = None
 
 
-def _init_child(spec: dict[str, Any]) -> None:
-    global _caller, _setup_s
+def _init_child(spec: dict[str, Any], inner_threads: int | None = None) -> None:
+    global _caller, _setup_s, _inner_threads
     # The arguments arrive pickled with each task; a generator is consumed here, in the child.
     func, consumes = consuming(resolve_callable(spec["target"]))
     setup = spec.get("setup")
@@ -68,11 +71,19 @@ def _init_child(spec: dict[str, Any]) -> None:
         Finalize(None, opened.close, exitpriority=10)
         first = lambda: opened.value  # noqa: E731 - the value is fixed for this child
     _caller = blocking_caller(target, deliver=pickle.dumps, first=first)
+    _inner_threads = inner_threads
+    if inner_threads is not None:
+        limit_native_threads(inner_threads)
 
 
 def _run_call(call: Call) -> TaskResult:
+    global _inner_threads
     assert _caller is not None, "pool initializer did not run"
-    return _caller(call)
+    result = _caller(call)
+    if _inner_threads is not None:  # once more, for libraries the first call imported
+        limit_native_threads(_inner_threads)
+        _inner_threads = None
+    return result
 
 
 def _child_pid(_: int) -> tuple[int, float | None]:
@@ -142,7 +153,7 @@ class ProcessBackend:
             max_workers=workers,
             mp_context=context,
             initializer=_init_child,
-            initargs=(target.spec.to_dict(),),
+            initargs=(target.spec.to_dict(), target.inner_threads),
         ) as pool:
             setups = start_all_children(pool, workers)
             target.setup_s.extend(s for s in setups.values() if s is not None)
@@ -175,19 +186,30 @@ def tunekit_snippet(request: SnippetRequest) -> str | None:
     chunksize = request.chunksize or 1
     call = f"asyncio.run({func}(*args))" if request.is_coroutine else f"{func}(*args)"
     head = "import asyncio\n" if request.is_coroutine else ""
-    return f"""{head}from concurrent.futures import ProcessPoolExecutor
+    limit, start, imports = "", "", ""
+    if request.inner_threads is not None:
+        imports = "\nfrom threadpoolctl import threadpool_limits\n"
+        limit = f"""
 
+def limit_native_threads():
+    # each worker's BLAS/OpenMP pool: {request.inner_threads} thread(s), so the pool does not
+    # oversubscribe the cores (measured faster than the libraries' default)
+    threadpool_limits(limits={request.inner_threads})
+"""
+        start = ", initializer=limit_native_threads"
+    return f"""{head}from concurrent.futures import ProcessPoolExecutor
+{imports}
 {request.import_lines()}
 
 
 def call(args):
     # module level, so that it pickles: the pool's processes import this module
     return {call}
-
+{limit}
 
 def run_all(tasks):
     \"\"\"Call {func} once per task (a tuple of arguments) on {plural(request.workers, "process")},
     {plural(chunksize, "task")} per message. Call it under ``if __name__ == "__main__":``.\"\"\"
-    with ProcessPoolExecutor(max_workers={request.workers}) as pool:
+    with ProcessPoolExecutor(max_workers={request.workers}{start}) as pool:
         return list(pool.map(call, tasks, chunksize={chunksize}))
 """

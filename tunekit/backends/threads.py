@@ -58,8 +58,13 @@ def tunekit_snippet(request: SnippetRequest) -> str | None:
     call = f"asyncio.run({func}(*args))" if request.is_coroutine else f"{func}(*args)"
     head = "import asyncio\n" if request.is_coroutine else ""
     threads = plural(request.workers, "thread")
+    limit, imports = "", ""
+    if request.inner_threads is not None:
+        # threadpoolctl's limits are process-wide: every thread of the pool shares them
+        imports = "\nfrom threadpoolctl import threadpool_limits\n"
+        limit = f"threadpool_limits(limits={request.inner_threads}), "
     return f"""{head}from concurrent.futures import ThreadPoolExecutor
-
+{imports}
 {request.import_lines()}
 
 
@@ -69,6 +74,6 @@ def call(args):
 
 def run_all(tasks):
     \"\"\"Call {func} once per task (a tuple of arguments) on {threads}.\"\"\"
-    with ThreadPoolExecutor(max_workers={request.workers}) as pool:
+    with {limit}ThreadPoolExecutor(max_workers={request.workers}) as pool:
         return list(pool.map(call, tasks))
 """

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.metadata import version
 
+from tunekit.advice.beyond_machine import beyond_one_machine
 from tunekit.advice.classify import COMPUTING_CPU_FRACTION
+from tunekit.advice.inner_limits import advise_inner_limits
 from tunekit.advice.locks import advise_from_probe
 from tunekit.advice.recommend import recommend
 from tunekit.advice.sanity import implausible_speedup
@@ -39,10 +41,11 @@ from tunekit.engine.machine import (
 from tunekit.engine.probing import rerun_at_pool, run_probes, selected_probes
 from tunekit.engine.strategies.adaptive import adaptive_sweep
 from tunekit.engine.strategies.grid import grid_sweep
+from tunekit.engine.strategies.inner_limits import limit_native_pools, may_limit
 from tunekit.engine.strategies.reruns import rerun_unstable
 from tunekit.errors import PluginError, Terminated, TunekitError
 from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
-from tunekit.models import InterpreterRun, Recommendation, Report, Trial, Workload
+from tunekit.models import InterpreterRun, Machine, Recommendation, Report, Trial, Workload
 from tunekit.plan.budget import budget_needed_line, smallest_sweep_s
 from tunekit.plan.limits import pool_limit
 from tunekit.plan.sizing import MIN_GAIN, noise_of
@@ -62,6 +65,12 @@ OUTRANKED_STOPS = ("measured less", "via", "same family", "cannot win")
 #: The grid's largest pool when no --max-workers is given: the grid measures every size up to
 #: it, so it needs a bound (the adaptive sweep does not).
 GRID_MAX_WORKERS = 16
+#: Share of the budget left after the probes that the sweep leaves for comparing the process
+#: and thread pools with their native threads (BLAS) limited, when the target runs any: the
+#: comparison is 4 trials per pool compared (2 pools on a machine whose cores are the best
+#: size), against the 8-12 trials a sweep of sequential, thread and process measured for the
+#: 300-row matrix product on 2 CPUs (re-runs included): 8 / 20.
+INNER_LIMITS_SHARE = 0.4
 
 
 def run_analysis(
@@ -175,6 +184,7 @@ class _Analysis:
         report.recommendation = recommend(
             report.trials, report.workload, report.machine, via=self.via(), stopped=stopped
         )
+        more_advice(report, self.plugins)
         chosen = report.recommendation.model
         report.notes += [
             f"{name}: {describe(stop, final)}"
@@ -192,7 +202,7 @@ class _Analysis:
             report.recommendation.locks = [a for a in advice if a["uses"] > 0]
         if failure is not None:
             report.recommendation = Recommendation(None, None, None, None, [failure])
-        report.recommendation.snippet = self.snippet(report.recommendation)
+        report.recommendation.snippet = snippet_for(report, self.config.target, self.plugins)
         report.elapsed_s = self.budget.elapsed()
         return report
 
@@ -249,25 +259,15 @@ class _Analysis:
             trials=report.trials,
             progress=self.progress,
             check=self.check,
+            native_threads=max(report.workload.native_threads, 1),
         )
         supported = self.supported(found.supports)
-        if self.config.sweep == "grid":
-            grid_sweep(bench, supported, self.config.max_workers or GRID_MAX_WORKERS)
-        else:
-            limits = read_limits(self.memory_limit)
-            sweep = adaptive_sweep(
-                bench,
-                supported,
-                limit_of=lambda name, curve: pool_limit(
-                    name, curve, limits, self.config.max_workers
-                ),
-                core_limit=self.core_limit(),
-                is_coroutine=report.workload.is_coroutine,
-                computes=(report.workload.cpu_fraction or 0.0) >= COMPUTING_CPU_FRACTION,
-            )
-            report.notes += sweep.notes
-            self.stops = sweep.stops
-        rerun_unstable(bench)
+        names = [c.name for c in supported]
+        limits = may_limit(report.workload.native_threads, machine.cpus, names)
+        with budget.held_back(INNER_LIMITS_SHARE * budget.left() if limits else 0.0):
+            self.sweep(bench, supported)
+            rerun_unstable(bench)
+        report.inner_limits = limit_native_pools(bench, report.workload, machine.cpus, names)
         provisional = self.advise(report.trials)
         note = rerun_at_pool(
             report,
@@ -300,21 +300,23 @@ class _Analysis:
             report.interpreters, self.spec, configurations, left, self.memory_limit
         )
 
-    def snippet(self, rec: Recommendation) -> str | None:
-        """Code to paste for the recommended model and pool, from its backend's plugin."""
-        if rec.model is None or rec.pool_size is None:
-            return None
-        request = SnippetRequest(
-            rec.model,
-            self.config.target,
-            rec.pool_size,
-            self.report.workload.is_coroutine,
-            rec.chunksize,
+    def sweep(self, bench: TrialBench, supported: list[Contender]) -> None:
+        """The grid or the adaptive sweep of the supported backends."""
+        report = self.report
+        if self.config.sweep == "grid":
+            grid_sweep(bench, supported, self.config.max_workers or GRID_MAX_WORKERS)
+            return
+        limits = read_limits(self.memory_limit)
+        sweep = adaptive_sweep(
+            bench,
+            supported,
+            limit_of=lambda name, curve: pool_limit(name, curve, limits, self.config.max_workers),
+            core_limit=core_limit(report.workload, report.machine),
+            is_coroutine=report.workload.is_coroutine,
+            computes=(report.workload.cpu_fraction or 0.0) >= COMPUTING_CPU_FRACTION,
         )
-        found: str | None = self.plugins.hook.tunekit_snippet(request=request)
-        if found is not None and self.config.setup is not None:
-            found = setup_comment(self.config.setup) + found
-        return found
+        report.notes += sweep.notes
+        self.stops = sweep.stops
 
     def supported(self, supports: dict[str, str | None]) -> list[Contender]:
         """The selected backends that support the target; the others become skipped trials."""
@@ -327,13 +329,45 @@ class _Analysis:
                 self.report.trials.append(Trial(contender.name, 1, "skipped", reason))
         return found
 
-    def core_limit(self) -> int | None:
-        """For work that needs a core per worker: the free cores, past which pools grow only
-        while each doubling still gains."""
-        workload, machine = self.report.workload, self.report.machine
-        if workload.kind in CORE_BOUND_KINDS:
-            return max(1, round(machine.capacity_cores or machine.cpus))
+
+def snippet_for(report: Report, target: str, plugins: PluginManager) -> str | None:
+    """Code to paste for the recommended model and pool, from its backend's plugin."""
+    rec = report.recommendation
+    if rec.model is None or rec.pool_size is None:
         return None
+    request = SnippetRequest(
+        rec.model,
+        target,
+        rec.pool_size,
+        report.workload.is_coroutine,
+        rec.chunksize,
+        rec.inner_threads,
+    )
+    found: str | None = plugins.hook.tunekit_snippet(request=request)
+    setup = report.run.setup if report.run is not None else None
+    if found is not None and setup is not None:
+        found = setup_comment(setup) + found
+    return found
+
+
+def more_advice(report: Report, plugins: PluginManager) -> None:
+    """Add to the recommendation what the native threads did, and whether one machine is
+    enough (with the distributed backends installed)."""
+    rec = report.recommendation
+    advise_inner_limits(rec, report, report.machine.cpus)
+    backends = collect_backends(plugins)
+    distributed = [n for n, b in backends.items() if getattr(b.item, "distributed", False)]
+    rec.reasons += beyond_one_machine(
+        rec, report.trials, report.workload, report.machine, distributed
+    )
+
+
+def core_limit(workload: Workload, machine: Machine) -> int | None:
+    """For work that needs a core per worker: the free cores, past which pools grow only
+    while each doubling still gains."""
+    if workload.kind in CORE_BOUND_KINDS:
+        return max(1, round(machine.capacity_cores or machine.cpus))
+    return None
 
 
 def setup_comment(setup: str) -> str:

@@ -52,6 +52,8 @@ class TrialBench:
     #: Why a measured trial cannot be ranked (``advice.sanity``), or None; such a trial is
     #: measured once more before it is flagged.
     check: Callable[[Trial, Sequence[Trial]], str | None] | None = None
+    #: Threads the target's native pools (BLAS) run per process, from the calibration.
+    native_threads: int = 1
 
     def measure(
         self, plan: TrialPlan, batch_s: float, throughput: float | None = None, grid: bool = False
@@ -113,9 +115,12 @@ class TrialBench:
             warmup=shape.warmup,
             lead_waves=shape.lead_waves,
             checked=True,
+            inner_threads=plan.inner_threads,
+            native_threads=self.native_threads,
         )
         outcome = run_in_child(request, budget.trial_timeout(planned), self.memory_limit)
         trial = trial_from_outcome(plan, shape.tasks, outcome)
+        trial.inner_threads = plan.inner_threads
         trial.unstable = (trial.goodput_spread or 0.0) > UNSTABLE_SPREAD
         return trial
 
@@ -185,5 +190,10 @@ def trial_from_outcome(plan: TrialPlan, tasks: int, outcome: ChildOutcome) -> Tr
 def skipped(plan: TrialPlan, reason: str, status: Any = "skipped", tasks: int = 0) -> Trial:
     """A trial of ``plan`` that did not measure, and why."""
     return Trial(
-        backend=plan.backend, workers=plan.workers, status=status, reason=reason, tasks=tasks
+        backend=plan.backend,
+        workers=plan.workers,
+        status=status,
+        reason=reason,
+        tasks=tasks,
+        inner_threads=plan.inner_threads,
     )

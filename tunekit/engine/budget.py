@@ -7,7 +7,8 @@ is left of the budget between the trials still to come.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -54,6 +55,15 @@ class Budget:
     def deadline(self) -> float:
         """When the budget runs out, on ``clock``."""
         return self.started + self.seconds
+
+    @contextmanager
+    def held_back(self, seconds: float) -> Iterator[None]:
+        """Within the block, ``seconds`` fewer: left for what comes after it."""
+        self.seconds -= seconds
+        try:
+            yield
+        finally:
+            self.seconds += seconds
 
     def left(self) -> float:
         """Seconds of the budget left."""

@@ -77,6 +77,8 @@ class Calibration:
             inputs=found.inputs,
             setup=self.setup,
             setup_s=found.setup_s,
+            native_pools=list(found.native_pools),
+            coroutine_loop=found.coroutine_loop,
         )
 
 

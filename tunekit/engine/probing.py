@@ -54,6 +54,11 @@ def run_probes(
     ``reserve_s`` is what the trials need at the least: a probe never runs into it."""
     if not probes:
         return
+    loop = report.workload.coroutine_loop
+    if loop is not None:
+        reason = f"the coroutine runs under {loop}'s loop only; probes run coroutines on asyncio's"
+        report.probes += [ProbeRun(name, "skipped", reason) for name, _ in probes]
+        return
     folder = make_profile_dir(report, profile_dir)
     plans = plan_probes(
         probes, budget_s=budget.seconds, call_s=task_wall_s, overhead_s=budget.overhead_s

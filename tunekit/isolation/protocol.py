@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from tunekit.errors import TunekitError, error_class
-from tunekit.models import Latency, Trial, from_data
+from tunekit.models import Latency, NativePool, Trial, from_data
 from tunekit.target import TargetSpec
 
 
@@ -47,6 +47,11 @@ class Inspection:
     consumes: str | None = None
     #: Seconds the per-worker setup took here (None without one).
     setup_s: float | None = None
+    #: The backend whose loop ran the calls: a coroutine asyncio's loop could not run (written
+    #: for trio); None: asyncio's, or a plain function.
+    coroutine_loop: str | None = None
+    #: Native thread pools (BLAS, OpenMP) loaded after the first call.
+    native_pools: list[NativePool] = dataclasses.field(default_factory=list)
 
 
 @dataclass
@@ -118,6 +123,12 @@ class TrialRequest:
     warmup: int | None = None
     #: Waves (a call per worker) the stream runs before its first measured window.
     lead_waves: int = 2
+    #: Limit every native pool (BLAS, OpenMP) to this many threads per worker process (the
+    #: trial's own process too, for every thread in it); None: leave them as they are.
+    inner_threads: int | None = None
+    #: Threads the calibration saw the target's native pools run per process: what a worker
+    #: may keep busy besides itself (the trial's own process may not have loaded them).
+    native_threads: int = 1
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ did not raise, per second). Backends whose tasks do not say when they ended on t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import resource
 import statistics
@@ -25,6 +26,7 @@ from tunekit.calls import TaskResult
 from tunekit.isolation.calibrate import cycle
 from tunekit.isolation.protocol import TrialRequest
 from tunekit.models import Latency, Trial
+from tunekit.native_threads import limit_native_threads, native_pools
 from tunekit.plan.sizing import WARMUP_CALLS, tasks_for
 from tunekit.plugins import PluginManager, collect_backends
 from tunekit.stats import percentiles, relative_spread, stream_windows
@@ -44,16 +46,16 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
     """Measure one backend at one worker count: start-up, a warm-up batch, then the repeats."""
     name, workers = request.backend, request.workers
     tasks, repeats = request.tasks, request.repeats
-    registered = collect_backends(plugins)
-    if name not in registered:  # e.g. a plugin not installed for another --python
+    backend = _backend(name, plugins)
+    if backend is None:  # e.g. a plugin not installed for another --python
         missing = f"the {name} backend is not installed for this interpreter ({sys.executable})"
         return Trial(backend=name, workers=workers, status="skipped", reason=missing)
-    backend: Backend = registered[name].item
-    prepare = getattr(backend, "prepare", None)
-    if prepare is not None:  # e.g. gevent's monkey-patching, before the user's module imports
-        prepare()
     target = load_target(request.target)
-    trial = Trial(backend=name, workers=workers, status="ok", tasks=tasks)
+    inner = request.inner_threads
+    if inner is not None:  # process-wide: the trial's threads, and forked workers, share it
+        limit_native_threads(inner)
+        target = dataclasses.replace(target, inner_threads=inner)
+    trial = Trial(backend=name, workers=workers, status="ok", tasks=tasks, inner_threads=inner)
     reason = None if request.checked else check_supports(backend, target)
     if reason is not None:
         trial.status, trial.reason = "skipped", reason
@@ -79,8 +81,14 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
                     tasks, workers, len(warm_up), warm_ended - warm_started, request.batch_s
                 )
                 timed_here = _timed_here(warm_results, warm_started, warm_ended)
+            if inner is not None:  # libraries the warm-up's calls imported
+                limit_native_threads(inner)
             if timed_here:
-                measured = _stream(run, target, trial.tasks, repeats, workers, request.lead_waves)
+                seen = max((p.threads for p in native_pools()), default=1)
+                native = inner if inner is not None else max(seen, request.native_threads)
+                measured = _stream(
+                    run, target, trial.tasks, repeats, workers, request.lead_waves, native
+                )
             if not measured.walls:
                 measured = _batches(run, target, trial.tasks, repeats)
             trial.tasks = measured.tasks or trial.tasks
@@ -90,6 +98,19 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
         trial.reason = f"the {name} backend raised {type(exc).__name__}: {exc}"
     _summarize(trial, measured)
     return trial
+
+
+def _backend(name: str, plugins: PluginManager) -> Backend | None:
+    """The backend ``name``, prepared to run in this process before the target is imported
+    (gevent's monkey-patching); None when it is not installed here."""
+    registered = collect_backends(plugins)
+    if name not in registered:
+        return None
+    backend: Backend = registered[name].item
+    prepare = getattr(backend, "prepare", None)
+    if prepare is not None:
+        prepare()
+    return backend
 
 
 @dataclass
@@ -110,7 +131,13 @@ class _Measured:
 
 
 def _stream(
-    run: Runner, target: Target, tasks: int, repeats: int, workers: int, lead_waves: int
+    run: Runner,
+    target: Target,
+    tasks: int,
+    repeats: int,
+    workers: int,
+    lead_waves: int,
+    native_threads: int = 1,
 ) -> _Measured:
     """The repeats as back-to-back windows of one continuous stream of tasks.
 
@@ -120,6 +147,8 @@ def _stream(
     batches, and 715-760 in 0.1 s windows of one stream. So the stream runs ``lead_waves``
     tasks per worker first and one pool's worth of tasks in flight last, neither measured
     (``stats.stream_windows``). An empty result when the windows cannot be told apart.
+    ``native_threads``: threads per native pool (BLAS) per worker, which can keep more cores
+    busy than there are workers.
     """
     lead = lead_waves * workers
     tail = _in_flight(run, workers)
@@ -129,7 +158,8 @@ def _stream(
     results = run(calls)
     stop = perf_counter()
     cpu = cpu_seconds() - cpu0
-    suspect = impossible_cpu(cpu, stop - start, workers, 1 + len(_descendants()))
+    processes = 1 + len(_descendants())
+    suspect = impossible_cpu(cpu, stop - start, workers, processes, native_threads)
     tail = max(tail, _in_flight(run, workers))  # a process pool chose its chunks for the stream
     ends = [r.end_s for r in results]
     split = stream_windows(ends, start, stop, lead, tail, repeats, wave=workers)
@@ -154,22 +184,26 @@ def _stream(
     )
 
 
-def impossible_cpu(cpu_s: float, wall_s: float, workers: int, processes: int) -> str | None:
+def impossible_cpu(
+    cpu_s: float, wall_s: float, workers: int, processes: int, native_threads: int = 1
+) -> str | None:
     """Why ``cpu_s`` of CPU in ``wall_s`` cannot be, or None: more cores busy than the pool's
-    workers and the thread that feeds them, or than the process may use, beyond what the
-    accounting's resolution can explain (two readings of every process's CPU clock, in ticks
-    of ``1 / SC_CLK_TCK`` for other processes, micro-seconds for this one)."""
+    workers (each with ``native_threads`` threads of a native pool such as BLAS) and the
+    thread that feeds them, or than the process may use, beyond what the accounting's
+    resolution can explain (two readings of every process's CPU clock, in ticks of
+    ``1 / SC_CLK_TCK`` for other processes, micro-seconds for this one)."""
     if wall_s <= 0:
         return None
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     tick = 1 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
-    bound = min(workers + 1, cores or 1) + 2 * processes * tick / wall_s
+    bound = min(workers * max(native_threads, 1) + 1, cores or 1) + 2 * processes * tick / wall_s
     busy = cpu_s / wall_s
     if busy <= bound:
         return None
     return (
         f"its processes used {busy:.2f} cores' worth of CPU while measured, more than "
-        f"{bound:.2f} ({workers} workers, {cores} CPUs, and the accounting's resolution): the "
+        f"{bound:.2f} ({workers} workers of {native_threads} native thread(s), {cores} CPUs, and "
+        "the accounting's resolution): the "
         "CPU clocks or the wall clock went wrong"
     )
 

@@ -63,6 +63,8 @@ class TrialPlan:
 
     backend: str
     workers: int
+    #: Threads per native pool (BLAS, OpenMP) per worker; None: as the libraries start them.
+    inner_threads: int | None = None
 
 
 def worker_counts(max_workers: int) -> list[int]:

@@ -228,10 +228,32 @@ def workload_lines(report: Report) -> list[str]:
                 f"    {hot['self_share']:4.0%} / {hot['total_share']:4.0%}  {hot['function']}  "
                 f"{hot['location']}"
             )
+    lines += native_lines(report)
     saved = [p for p in (profiles.cpu_html, profiles.cpu_threads_html, profiles.memory_html) if p]
     if saved:
         lines.append(
             f"  profiles saved in {profiles.dir}: " + ", ".join(Path(p).name for p in saved)
+        )
+    return lines
+
+
+def native_lines(report: Report) -> list[str]:
+    """The native thread pools the calls ran, and each pool measured with them limited."""
+    pools = report.workload.native_pools
+    if not pools:
+        return []
+    found = ", ".join(f"{p.name} ({p.api}, {p.threads} threads)" for p in pools)
+    lines = [f"  native thread pools: {found}"]
+    for c in report.inner_limits:
+        rounds = " ".join(
+            f"{'limited' if t.inner_threads else 'as is'} {format_rate(t.goodput or 0.0)}"
+            for t in c.trials
+            if t.usable
+        )
+        ratio = f"{c.ratio:.2f}x" if c.ratio is not None else "not measured"
+        lines.append(
+            f"    {c.key}, limited to {c.inner_threads} native thread(s): {ratio} the unlimited "
+            f"(rounds in order, calls/s: {rounds or 'none'})"
         )
     return lines
 

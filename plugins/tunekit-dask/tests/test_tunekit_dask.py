@@ -374,3 +374,42 @@ def test_a_trial_larger_than_the_existing_cluster_fails_saying_so(
         "has 2 workers, fewer than the 4 this trial asks for (tunekit does not resize an "
         "existing cluster: use --max-workers 2)"
     )
+
+
+@pytest.mark.slow
+def test_the_advice_on_outgrowing_one_machine_names_dask_with_its_measured_overhead() -> None:
+    """GIVEN a real analysis of CPU-bound calls with sequential, process and dask THEN the
+    engine finds dask installed as a distributed backend, and whatever the advice says about
+    outgrowing this machine is what ``beyond_one_machine`` derives from the measured trials:
+    when the process pool was still gaining at the last CPU, the projection comes with dask's
+    per-task overhead, measured on its trial."""
+    from tunekit.advice.beyond_machine import beyond_one_machine, per_task_overhead
+    from tunekit.engine import AnalysisConfig, run_analysis
+    from tunekit.units import format_seconds
+
+    backends = collect_backends(get_plugin_manager())
+    assert getattr(backends["dask"].item, "distributed", False)
+    config = AnalysisConfig(
+        target="tunekit.examples:cpu_bound",
+        backends=["sequential", "process", "dask"],
+        max_workers=2,
+        budget=30,
+    )
+    report = run_analysis(config)
+    dask = [t for t in report.trials if t.backend == "dask" and t.usable]
+    assert dask, [(t.key, t.status, t.reason) for t in report.trials]
+    overhead = per_task_overhead(
+        max(dask, key=lambda t: t.goodput or 0.0), report.workload.task_wall_s or 0.0
+    )
+    distributed = [n for n, b in backends.items() if getattr(b.item, "distributed", False)]
+    said = beyond_one_machine(
+        report.recommendation, report.trials, report.workload, report.machine, distributed
+    )
+    reasons = report.recommendation.reasons
+    assert all(line in reasons for line in said)
+    if said:
+        assert said[0].startswith("one machine may not be enough")
+        (dask_line,) = [line for line in said if line.startswith("dask measured")]
+        assert f"dask measured {format_seconds(overhead)} of overhead per task" in dask_line
+    else:
+        assert not any(r.startswith("one machine may not be enough") for r in reasons)

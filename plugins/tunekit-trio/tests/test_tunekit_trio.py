@@ -56,8 +56,6 @@ def test_a_batch_keeps_call_order_and_at_most_workers_in_flight() -> None:
 
 @pytest.mark.slow
 def test_trio_analyzes_the_bundled_sync_example() -> None:
-    # A trio-native target cannot be analyzed end to end yet: the calibration awaits
-    # coroutines on asyncio. The session test above runs one natively.
     trials = analyze("tunekit.examples:blocking_io", "trio")
     assert trials and all(t["status"] == "ok" and t["errors"] == 0 for t in trials), trials
 
@@ -84,3 +82,38 @@ def test_a_plain_function_with_a_setup_is_skipped_with_the_reason() -> None:
     target = load_target(TargetSpec(f"{TARGETS}:sync_with", setup=f"{TARGETS}:slot"))
     reason = TrioBackend().supports(target)
     assert reason is not None and "cannot run a per-worker setup for a plain function" in reason
+
+
+@pytest.mark.slow
+def test_a_trio_native_coroutine_is_analyzed_under_trio_and_skipped_elsewhere() -> None:
+    """GIVEN a coroutine that awaits trio.sleep WHEN analyzed with trio and asyncio-based
+    backends THEN the calibration runs it under trio: trio's trials are ok without errors, and
+    every backend that runs coroutines on asyncio is skipped, saying why."""
+    trials = analyze(f"{TARGETS}:nap", "trio", "asyncio", "sequential", "thread")
+    trio_trials = [t for t in trials if t["backend"] == "trio"]
+    assert trio_trials and all(t["status"] == "ok" and t["errors"] == 0 for t in trio_trials)
+    skipped = {t["backend"]: t["reason"] for t in trials if t["backend"] != "trio"}
+    assert set(skipped) == {"asyncio", "sequential", "thread"}
+    for reason in skipped.values():
+        assert reason.startswith(
+            "a trio-native coroutine: it runs under trio's loop, but under "
+            "asyncio's, which this backend runs coroutines on, its first "
+            "call raised RuntimeError"
+        ), reason
+    assert all(t["status"] == "skipped" for t in trials if t["backend"] != "trio")
+
+
+@pytest.mark.slow
+def test_probes_are_skipped_for_a_trio_native_coroutine_saying_why() -> None:
+    """GIVEN a trio-native coroutine THEN the probes, which run coroutines on asyncio, are
+    skipped with the reason instead of measuring calls that raise, and the workload names
+    trio as the loop that ran it."""
+    from tunekit.engine import AnalysisConfig, run_analysis
+
+    report = run_analysis(
+        AnalysisConfig(target=f"{TARGETS}:nap", backends=["trio"], max_workers=2, budget=8)
+    )
+    assert report.workload.coroutine_loop == "trio"
+    assert report.probes and all(p.status == "skipped" for p in report.probes)
+    assert all("runs under trio's loop only" in (p.reason or "") for p in report.probes)
+    assert report.recommendation.model == "trio"

@@ -42,7 +42,13 @@ from tunekit.reporters.html.plots import (
     scaling_caption,
     scaling_plot,
 )
-from tunekit.reporters.html.tables import hot_functions, interpreters_table, locks, trial_table
+from tunekit.reporters.html.tables import (
+    hot_functions,
+    interpreters_table,
+    locks,
+    native_threads,
+    trial_table,
+)
 
 if TYPE_CHECKING:
     from tunekit.models import Report
@@ -89,6 +95,7 @@ class HtmlReporter:
                     "the largest worker process (triangles, dashed) at each measured size.",
                 ),
             ),
+            section("Native threads", "native", native_threads(report)),
             section("Locks", "locks", locks(report)),
             section("Hot functions", "hot", hot_functions(report)),
             section("Profiles", "profiles", profiles(report)),

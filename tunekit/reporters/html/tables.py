@@ -159,3 +159,27 @@ def interpreters_table(report: Report) -> str:
     )
     said = "".join(f"<li>{escape(s)}</li>" for s in comparison_sentences(report))
     return f'<table class="data">\n<tr>{cells}</tr>\n{body}\n</table>\n<ul>{said}</ul>'
+
+
+def native_threads(report: Report) -> str:
+    """The native thread pools the calls ran, and each pool measured with them limited: the
+    rounds side by side, in the order measured."""
+    pools = report.workload.native_pools
+    if not pools:
+        return (
+            '<p class="measured-none">No native thread pool: after a call, threadpoolctl found '
+            "no BLAS or OpenMP library loaded, so no pool can oversubscribe one.</p>"
+        )
+    found = ", ".join(f"{p.name} ({p.api}, {p.threads} threads per process)" for p in pools)
+    records = [
+        {
+            "pool": c.key,
+            "limited to": c.inner_threads,
+            "as is, calls/s": [format_rate(v) for v in c.unlimited],
+            "limited, calls/s": [format_rate(v) for v in c.limited],
+            "ratio": f"{c.ratio:.2f}x" if c.ratio is not None else "-",
+        }
+        for c in report.inner_limits
+    ]
+    table = _records_table(records) if records else not_measured("no pool was compared")
+    return f"<p>Native thread pools: {escape(found)}.</p>\n{table}"
