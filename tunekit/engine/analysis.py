@@ -11,17 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from tunekit.advice.beyond_machine import beyond_one_machine
 from tunekit.advice.classify import COMPUTING_CPU_FRACTION
-from tunekit.advice.inner_limits import advise_inner_limits
-from tunekit.advice.locks import advise_from_probe
 from tunekit.advice.recommend import recommend
 from tunekit.advice.sanity import implausible_speedup
 from tunekit.advice.scaling import fit_curves
 from tunekit.engine.bench import TrialBench
 from tunekit.engine.budget import ADAPTIVE_BATCH_S, Budget
 from tunekit.engine.calibration import calibrate, classify_workload
-from tunekit.engine.config import AnalysisConfig, ProgressCallback
+from tunekit.engine.conclusion import conclude
+from tunekit.engine.config import AnalysisConfig, ProgressCallback, run_record
 from tunekit.engine.interpreters import (
     check_interpreter,
     compared_trials,
@@ -41,7 +39,7 @@ from tunekit.engine.machine import (
 from tunekit.engine.probing import rerun_at_pool, run_probes, selected_probes
 from tunekit.engine.strategies.adaptive import adaptive_sweep
 from tunekit.engine.strategies.grid import grid_sweep
-from tunekit.engine.strategies.inner_limits import limit_native_pools, may_limit
+from tunekit.engine.strategies.inner_limits import limit_native_pools, may_limit, reserve_share
 from tunekit.engine.strategies.reruns import rerun_unstable
 from tunekit.errors import PluginError, Terminated, TunekitError
 from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
@@ -49,28 +47,17 @@ from tunekit.models import InterpreterRun, Machine, Recommendation, Report, Tria
 from tunekit.plan.budget import budget_needed_line, smallest_sweep_s
 from tunekit.plan.limits import pool_limit
 from tunekit.plan.sizing import MIN_GAIN, noise_of
-from tunekit.plan.stops import Stop, describe, what_next
+from tunekit.plan.stops import Stop
 from tunekit.plan.sweep import Contender
 from tunekit.plugins import PluginManager, collect_backends, get_plugin_manager
-from tunekit.runs import RunRecord, current_interpreter
-from tunekit.snippets import SnippetRequest
 from tunekit.target import TargetSpec
 from tunekit.units import format_seconds
 
 #: Work that needs a core per worker: its pools grow past the free cores only while they gain.
 CORE_BOUND_KINDS = ("cpu-bound", "gil-releasing", "overhead-bound")
-#: Stops that say a backend trailed another: once the later rounds (re-runs, the duel) made it
-#: the recommendation, such a note contradicts the answer, and is left out.
-OUTRANKED_STOPS = ("measured less", "via", "same family", "cannot win")
 #: The grid's largest pool when no --max-workers is given: the grid measures every size up to
 #: it, so it needs a bound (the adaptive sweep does not).
 GRID_MAX_WORKERS = 16
-#: Share of the budget left after the probes that the sweep leaves for comparing the process
-#: and thread pools with their native threads (BLAS) limited, when the target runs any: the
-#: comparison is 4 trials per pool compared (2 pools on a machine whose cores are the best
-#: size), against the 8-12 trials a sweep of sequential, thread and process measured for the
-#: 300-row matrix product on 2 CPUs (re-runs included): 8 / 20.
-INNER_LIMITS_SHARE = 0.4
 
 
 def run_analysis(
@@ -119,25 +106,9 @@ class _Analysis:
             memory_limit_bytes=self.memory_limit,
             complete=False,
             notes=self.plugin_notes,
-            run=self.record(),
-        )
-
-    def record(self) -> RunRecord:
-        """What this analysis runs, for comparing its report with another's."""
-        config = self.config
-        return RunRecord(
-            args=list(config.args),
-            kwargs=dict(config.kwargs),
-            inputs=config.inputs_label or config.inputs,
-            setup=config.setup,
-            budget_s=config.budget,
-            backends=[c.name for c in self.contenders],
-            probes=[name for name, _ in self.probes],
-            max_workers=config.max_workers,
-            memory_limit_bytes=config.memory_limit,
-            sweep=config.sweep,
-            repeats=config.repeats,
-            interpreter=current_interpreter(),
+            run=run_record(
+                config, [c.name for c in self.contenders], [name for name, _ in self.probes]
+            ),
         )
 
     def tell(self, event: str) -> None:
@@ -176,33 +147,7 @@ class _Analysis:
         except Terminated:
             report.interrupted = "SIGTERM"
         report.notes += capacity_notes(report.machine)
-        final = {t.key: t for t in report.trials}
-        scales = {c.name: c.scales for c in self.contenders}
-        stopped = {
-            name: what_next(stop, final, self.config.budget) for name, stop in self.stops.items()
-        }
-        report.recommendation = recommend(
-            report.trials, report.workload, report.machine, via=self.via(), stopped=stopped
-        )
-        more_advice(report, self.plugins)
-        chosen = report.recommendation.model
-        report.notes += [
-            f"{name}: {describe(stop, final)}"
-            for name, stop in self.stops.items()
-            if scales.get(name, True) and not (name == chosen and stop.kind in OUTRANKED_STOPS)
-        ]
-        locks = next((p for p in report.probes if p.name == "locks" and p.status == "ok"), None)
-        if locks is not None:
-            advice = advise_from_probe(
-                locks.data,
-                report.workload.kind,
-                model=chosen,
-                pool_size=report.recommendation.pool_size,
-            )
-            report.recommendation.locks = [a for a in advice if a["uses"] > 0]
-        if failure is not None:
-            report.recommendation = Recommendation(None, None, None, None, [failure])
-        report.recommendation.snippet = snippet_for(report, self.config.target, self.plugins)
+        conclude(report, self.stops, self.contenders, self.plugins, failure)
         report.elapsed_s = self.budget.elapsed()
         return report
 
@@ -264,7 +209,7 @@ class _Analysis:
         supported = self.supported(found.supports)
         names = [c.name for c in supported]
         limits = may_limit(report.workload.native_threads, machine.cpus, names)
-        with budget.held_back(INNER_LIMITS_SHARE * budget.left() if limits else 0.0):
+        with budget.held_back(reserve_share(names) * budget.left() if limits else 0.0):
             self.sweep(bench, supported)
             rerun_unstable(bench)
         report.inner_limits = limit_native_pools(bench, report.workload, machine.cpus, names)
@@ -330,54 +275,12 @@ class _Analysis:
         return found
 
 
-def snippet_for(report: Report, target: str, plugins: PluginManager) -> str | None:
-    """Code to paste for the recommended model and pool, from its backend's plugin."""
-    rec = report.recommendation
-    if rec.model is None or rec.pool_size is None:
-        return None
-    request = SnippetRequest(
-        rec.model,
-        target,
-        rec.pool_size,
-        report.workload.is_coroutine,
-        rec.chunksize,
-        rec.inner_threads,
-    )
-    found: str | None = plugins.hook.tunekit_snippet(request=request)
-    setup = report.run.setup if report.run is not None else None
-    if found is not None and setup is not None:
-        found = setup_comment(setup) + found
-    return found
-
-
-def more_advice(report: Report, plugins: PluginManager) -> None:
-    """Add to the recommendation what the native threads did, and whether one machine is
-    enough (with the distributed backends installed)."""
-    rec = report.recommendation
-    advise_inner_limits(rec, report, report.machine.cpus)
-    backends = collect_backends(plugins)
-    distributed = [n for n, b in backends.items() if getattr(b.item, "distributed", False)]
-    rec.reasons += beyond_one_machine(
-        rec, report.trials, report.workload, report.machine, distributed
-    )
-
-
 def core_limit(workload: Workload, machine: Machine) -> int | None:
     """For work that needs a core per worker: the free cores, past which pools grow only
     while each doubling still gains."""
     if workload.kind in CORE_BOUND_KINDS:
         return max(1, round(machine.capacity_cores or machine.cpus))
     return None
-
-
-def setup_comment(setup: str) -> str:
-    """What a snippet (which calls the target without it) says a ``--setup`` run needs."""
-    factory = setup.rpartition(":")[2]
-    return (
-        f"# --setup {setup}: each worker needs its own {factory}() result as the first\n"
-        "# argument (a thread's in a threading.local, a process's from the pool's initializer);\n"
-        "# the code below calls the function without it: add it there.\n"
-    )
 
 
 def select_backends(

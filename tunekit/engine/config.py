@@ -9,6 +9,7 @@ from typing import Any
 
 from tunekit.errors import InputError, SetupError, TargetError
 from tunekit.plan import TrialPlan
+from tunekit.runs import RunRecord, current_interpreter
 from tunekit.target import split_spec
 
 #: Timing values per trial (the median is reported, with the spread).
@@ -73,3 +74,22 @@ class AnalysisConfig:
             raise InputError(f"sweep must be one of {', '.join(SWEEPS)}, not {self.sweep!r}")
         if self.repeats < 1:
             raise InputError(f"repeats must be at least 1, not {self.repeats}")
+
+
+def run_record(config: AnalysisConfig, backends: Sequence[str], probes: Sequence[str]) -> RunRecord:
+    """What an analysis of ``config`` runs (``backends`` and ``probes`` as selected), for
+    comparing its report with another's."""
+    return RunRecord(
+        args=list(config.args),
+        kwargs=dict(config.kwargs),
+        inputs=config.inputs_label or config.inputs,
+        setup=config.setup,
+        budget_s=config.budget,
+        backends=list(backends),
+        probes=list(probes),
+        max_workers=config.max_workers,
+        memory_limit_bytes=config.memory_limit,
+        sweep=config.sweep,
+        repeats=config.repeats,
+        interpreter=current_interpreter(),
+    )

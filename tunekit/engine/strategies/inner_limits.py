@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from tunekit.engine.budget import ADAPTIVE_BATCH_S
 from tunekit.engine.strategies import Bench
+from tunekit.engine.strategies.adaptive import ADAPTIVE_EXTRA_TRIALS
 from tunekit.models import InnerLimit, Trial, Workload
 from tunekit.plan import TrialPlan
 from tunekit.plan.inner_limits import LIMITED_BACKENDS, inner_limit_plans
@@ -21,6 +22,20 @@ def may_limit(native_threads: int, cores: int, backends: Sequence[str]) -> bool:
     """Whether a comparison can follow the sweep (and needs budget kept for it): native pools
     of several threads, cores to share among workers, and a pool that runs them here."""
     return native_threads > 1 and cores >= 2 and any(b in LIMITED_BACKENDS for b in backends)
+
+
+#: Trials of one comparison: the rounds unlimited, limited, limited, unlimited.
+ABBA_ROUNDS = 4
+
+
+def reserve_share(backends: Sequence[str]) -> float:
+    """The share of the budget to keep for the comparison after the sweep: its trials (4 for
+    each limited backend at the cores, the size it is usually best at when it computes) among
+    those of the whole analysis, the sweep expecting two per backend and
+    ``ADAPTIVE_EXTRA_TRIALS`` besides (``strategies.adaptive``). Six built-ins: 8 of 28."""
+    compared = ABBA_ROUNDS * sum(name in backends for name in LIMITED_BACKENDS)
+    swept = 2 * len(backends) + ADAPTIVE_EXTRA_TRIALS
+    return compared / (compared + swept)
 
 
 def limit_native_pools(
