@@ -80,8 +80,11 @@ def find_python(version: str) -> str | None:
 def venv_with(python: str, requirements: Sequence[str], cache: Path) -> Path:
     """The python of a venv that ``python`` made, with ``requirements`` (pip arguments, e.g.
     ``["-e", "/src/tunekit"]``) installed: as a user points ``--python`` at a venv with tunekit
-    in it. Kept in ``cache`` under a key of both, so it is made once."""
-    key = hashlib.sha256("\0".join([python, *requirements]).encode()).hexdigest()[:16]
+    in it. Kept in ``cache`` under a key of both and of the ``pyproject.toml`` of each local
+    folder installed (its dependencies), so it is made once and again when those change."""
+    projects = [Path(r) / "pyproject.toml" for r in requirements if Path(r).is_dir()]
+    declared = [p.read_text(encoding="utf-8") for p in projects if p.is_file()]
+    key = hashlib.sha256("\0".join([python, *requirements, *declared]).encode()).hexdigest()[:16]
     folder = cache / key
     executable = folder / "bin" / "python"
     if (folder / "ready").exists():
