@@ -61,6 +61,11 @@ class Machine:
     capacity_after_cores: float | None = None
     #: 1-minute load average when the analysis started.
     load_average: float | None = None
+    #: The interpreter is a free-threaded build (``Py_GIL_DISABLED``).
+    free_threaded: bool = False
+    #: The GIL was on once the target was imported (asked in the calibration child: an
+    #: extension can turn it back on in a free-threaded build).
+    gil_enabled: bool = True
 
 
 @dataclass

@@ -8,7 +8,8 @@ plain words. Rules, first match wins:
 1. never taken, or no run time measured: keep;
 2. hot, and the holder waits inside (hold CPU/wall low): shrink;
 3. hot, and each hold is long work, unless the GIL serializes that work anyway: shrink;
-4. threads wait for it, holds are short, and the work really runs in parallel: split;
+4. threads wait for it, holds are short, and the work really runs in parallel (it releases
+   the GIL, or the GIL is disabled): split;
 5. its acquisitions cost a noticeable share of the CPU time: merge;
 6. otherwise keep, saying why when it was hot or contended.
 """
@@ -63,6 +64,7 @@ def advise_locks(
     *,
     cpu_s: float | None = None,
     core_share: float = 1.0,
+    gil_enabled: bool = True,
 ) -> list[dict[str, Any]]:
     """Advice per lock site, most pressing first.
 
@@ -73,15 +75,19 @@ def advise_locks(
     ``wall_s`` is the run's length with ``threads`` threads (or coroutines in flight);
     ``cpu_s`` its CPU time without the probe's overhead (default: ``wall_s``, one core, as
     pure-Python threads use under the GIL); ``core_share`` the share of a core a spinning
-    thread got (a busy machine lowers every CPU/wall, so hold CPU/wall is divided by it).
+    thread got (a busy machine lowers every CPU/wall, so hold CPU/wall is divided by it);
+    ``gil_enabled`` False (a free-threaded build) lets every kind of work run in parallel.
     """
     advice = [
-        _advise(site, workload_kind, wall_s, max(threads, 1), cpu_s, core_share) for site in sites
+        _advise(site, workload_kind, wall_s, max(threads, 1), cpu_s, core_share, gil_enabled)
+        for site in sites
     ]
     return sorted(advice, key=lambda a: (ADVICE.index(a["advice"]), -(a["utilization"] or 0.0)))
 
 
-def advise_from_probe(data: dict[str, Any], workload_kind: str | None) -> list[dict[str, Any]]:
+def advise_from_probe(
+    data: dict[str, Any], workload_kind: str | None, *, gil_enabled: bool = True
+) -> list[dict[str, Any]]:
     """``advise_locks`` on the raw data of the ``locks`` probe (``ProbeRun.data``)."""
     return advise_locks(
         data.get("locks", []),
@@ -90,6 +96,7 @@ def advise_from_probe(data: dict[str, Any], workload_kind: str | None) -> list[d
         int(data.get("threads") or 1),
         cpu_s=data.get("cpu_s_without_probe"),
         core_share=float(data.get("core_share") or 1.0),
+        gil_enabled=gil_enabled,
     )
 
 
@@ -100,6 +107,7 @@ def _advise(
     threads: int,
     cpu_s: float | None,
     core_share: float,
+    gil_enabled: bool,
 ) -> dict[str, Any]:
     acquisitions = int(site.get("acquisitions", 0))
     contended = int(site.get("contended", 0))
@@ -139,11 +147,11 @@ def _advise(
         "hold_cpu_fraction": cpu_fraction,
         "acquire_cost_share": cost_share,
     }
-    entry["advice"], entry["reason"] = _rule(entry, kind)
+    entry["advice"], entry["reason"] = _rule(entry, kind, gil_enabled)
     return entry
 
 
-def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:
+def _rule(entry: dict[str, Any], kind: str | None, gil_enabled: bool) -> tuple[str, str]:
     """The advice and its reason, from the measures in ``entry``."""
     acquisitions, utilization = entry["acquisitions"], entry["utilization"]
     wait_share, cpu_fraction = entry["wait_share"], entry["hold_cpu_fraction"]
@@ -165,18 +173,20 @@ def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:
             f"(sleep, I/O, another lock) inside the critical section; {waited}. Do the "
             "waiting before taking the lock and keep only the shared-state update inside"
         )
-    gil_bound = kind in GIL_BOUND_KINDS
+    gil_bound = gil_enabled and kind in GIL_BOUND_KINDS
+    parallel = kind in PARALLEL_KINDS or (not gil_enabled and kind is not None)
     if hot and mean_hold >= LONG_HOLD_S and not gil_bound:
         return "shrink", (
             f"{held}, {mean}: long work inside the critical section; {waited}. Compute "
             "outside the lock and take it only to publish the result"
         )
     contended = wait_share >= COSTLY_WAIT_SHARE
-    if contended and kind in PARALLEL_KINDS:
+    if contended and parallel:
+        free = "the work releases the GIL" if gil_enabled else "the GIL is disabled"
         return "split", (
-            f"{waited}; holds are short ({mean}) and the work releases the GIL, so threads "
-            "could run it in parallel, but this one lock lines them up. Stripe it by key "
-            "(a lock per shard or per object) or use finer locks"
+            f"{waited}; holds are short ({mean}) and {free}, so threads could run it in "
+            "parallel, but this one lock lines them up. Stripe it by key (a lock per shard or "
+            "per object) or use finer locks"
         )
     if cost_share >= MERGE_COST_SHARE:
         taken = f"taken {acquisitions} times"
@@ -202,6 +212,13 @@ def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:
             why = (
                 "whether finer locks would help depends on whether the work releases the GIL, "
                 "which was not measured"
+                if gil_enabled
+                else "whether finer locks would help depends on the kind of work, which was "
+                "not measured"
+            )
+        elif not gil_enabled:
+            why = (
+                f"callers seldom waited for it (holds of {mean}), so finer locks would gain little"
             )
         else:
             why = (

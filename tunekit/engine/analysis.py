@@ -150,7 +150,9 @@ class _Analysis:
         ]
         locks = next((p for p in report.probes if p.name == "locks" and p.status == "ok"), None)
         if locks is not None:
-            advice = advise_from_probe(locks.data, report.workload.kind)
+            advice = advise_from_probe(
+                locks.data, report.workload.kind, gil_enabled=report.machine.gil_enabled
+            )
             report.recommendation.locks = [a for a in advice if a["acquisitions"] > 0]
         if failure is not None:
             report.recommendation = Recommendation(None, None, None, None, [failure])
@@ -171,6 +173,7 @@ class _Analysis:
         budget.overhead_s = calibration.overhead_s
         report.workload = calibration.workload()
         found = calibration.inspection
+        machine.gil_enabled = found.gil_enabled
         if calibration.always_fails:
             return f"the target raised on every call: {found.first_error}"
         long_calls = found.task_wall_s >= ADAPTIVE_BATCH_S

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psutil
 
+from tunekit.gil import free_threaded_build, gil_enabled_now
 from tunekit.isolation.protocol import Capacity, CapacityRequest
 from tunekit.isolation.spawn import run_in_child
 from tunekit.models import Machine
@@ -27,7 +28,9 @@ CAPACITY_TIMEOUT_S = 10.0
 
 
 def describe_machine() -> Machine:
-    """The CPUs this process may use, the interpreter, the platform, the start method."""
+    """The CPUs this process may use, the interpreter and its GIL, the platform, the start
+    method. ``gil_enabled`` is this process's until the calibration child, which imports the
+    target, says what it is there."""
     # sched_getaffinity respects taskset and cgroup cpusets; it is missing on macOS.
     affinity = getattr(os, "sched_getaffinity", None)
     cpus = len(affinity(0)) if affinity else os.cpu_count() or 1
@@ -39,6 +42,8 @@ def describe_machine() -> Machine:
         platform=f"{sys.platform}-{platform.machine()}",
         start_method=method or multiprocessing.get_all_start_methods()[0],
         load_average=os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        free_threaded=free_threaded_build(),
+        gil_enabled=gil_enabled_now(),
     )
 
 

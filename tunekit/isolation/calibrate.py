@@ -15,6 +15,7 @@ from typing import Any
 
 from tunekit.backends.sequential import SequentialBackend
 from tunekit.calls import TaskResult, blocking_caller
+from tunekit.gil import gil_enabled_now
 from tunekit.isolation.protocol import Inspection, InspectRequest
 from tunekit.models import Latency
 from tunekit.plugins import PluginManager, collect_backends
@@ -40,6 +41,8 @@ def inspect_target(request: InspectRequest, plugins: PluginManager) -> Inspectio
         name: backends[name].item.supports(checked) for name in wanted if name in backends
     }
     inspection.checks_s = perf_counter() - started
+    # after the import and the calls: an extension imported by either can turn the GIL on
+    inspection.gil_enabled = gil_enabled_now()
     return inspection
 
 

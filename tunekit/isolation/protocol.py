@@ -45,6 +45,8 @@ class Inspection:
     checks_s: float = 0.0
     #: "generator" / "async generator" when a call consumes what the target yields.
     consumes: str | None = None
+    #: The GIL was on after the target was imported and called (``tunekit.gil``).
+    gil_enabled: bool = True
 
 
 @dataclass

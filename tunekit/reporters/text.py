@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from tunekit.gil import interpreter
 from tunekit.hookspecs import hookimpl
 from tunekit.reporters.text_table import fitted_table, legend
 from tunekit.units import format_bytes, format_rate, format_seconds
@@ -57,7 +58,8 @@ class TextReporter:
         out = _Printer(console)
         machine = report.machine
         out.line(
-            f"tunekit {report.target}  ({machine.cpus} CPUs, Python {machine.python}, "
+            f"tunekit {report.target}  ({machine.cpus} CPUs, "
+            f"{interpreter(machine.python, machine.free_threaded, machine.gil_enabled)}, "
             f"{machine.platform})",
             style="bold",
         )
