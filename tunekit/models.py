@@ -164,6 +164,9 @@ class Trial:
     worker_peak_rss_bytes: int | None = None
     startup_s: float | None = None
     chunksize: int | None = None
+    #: How the backend's pool started its worker processes (``multiprocessing`` start
+    #: method: fork, forkserver, spawn); None for a backend that starts none.
+    start_method: str | None = None
     errors: int = 0
     first_error: str | None = None
     #: The repeats spread more than 10% around their median.

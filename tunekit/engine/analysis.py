@@ -34,7 +34,7 @@ from tunekit.engine.strategies.adaptive import adaptive_sweep
 from tunekit.engine.strategies.grid import grid_sweep
 from tunekit.engine.strategies.reruns import rerun_unstable
 from tunekit.errors import PluginError, Terminated, TunekitError
-from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
+from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server, zygote_unsupported
 from tunekit.models import Recommendation, Report, Trial, Workload
 from tunekit.plan.budget import budget_needed_line, smallest_sweep_s
 from tunekit.plan.limits import pool_limit
@@ -90,7 +90,7 @@ class _Analysis:
         self.stops: dict[str, Stop] = {}
         self.report = Report(
             target=config.target,
-            machine=describe_machine(),
+            machine=describe_machine(config.start_method),
             workload=Workload(is_coroutine=False),
             trials=[],
             recommendation=Recommendation(None, None, None, None),
@@ -124,6 +124,9 @@ class _Analysis:
     def run(self) -> Report:
         report = self.report
         failure: str | None = None
+        no_zygote = zygote_unsupported()
+        if no_zygote is not None:
+            report.notes.append(f"no fork server: {no_zygote}")
         try:
             # Every child below is forked from one warm zygote.
             with fork_server(min(ZYGOTE_READY_S, self.config.budget)):
@@ -199,6 +202,7 @@ class _Analysis:
             self.config.profile_dir,
             self.progress,
             reserve_s=smallest_sweep_s(found.task_wall_s, budget.overhead_s, long_calls),
+            start_method=self.config.start_method,
         )
         classify_workload(report.workload, machine)
         needed = smallest_sweep_s(found.task_wall_s, budget.overhead_s, long_calls)
@@ -214,6 +218,7 @@ class _Analysis:
             trials=report.trials,
             progress=self.progress,
             check=self.check,
+            start_method=self.config.start_method,
         )
         supported = self.supported(found.supports)
         if self.config.sweep == "grid":

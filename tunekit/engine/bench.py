@@ -52,6 +52,8 @@ class TrialBench:
     #: Why a measured trial cannot be ranked (``advice.sanity``), or None; such a trial is
     #: measured once more before it is flagged.
     check: Callable[[Trial, Sequence[Trial]], str | None] | None = None
+    #: The process backend's start method in the trials (None: the interpreter's default).
+    start_method: str | None = None
 
     def measure(
         self, plan: TrialPlan, batch_s: float, throughput: float | None = None, grid: bool = False
@@ -113,6 +115,7 @@ class TrialBench:
             warmup=shape.warmup,
             lead_waves=shape.lead_waves,
             checked=True,
+            start_method=self.start_method,
         )
         outcome = run_in_child(request, budget.trial_timeout(planned), self.memory_limit)
         trial = trial_from_outcome(plan, shape.tasks, outcome)

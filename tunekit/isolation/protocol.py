@@ -118,6 +118,9 @@ class TrialRequest:
     warmup: int | None = None
     #: Waves (a call per worker) the stream runs before its first measured window.
     lead_waves: int = 2
+    #: The child's default ``multiprocessing`` start method for the trial (None: the
+    #: interpreter's own default); the process backend's pool uses it.
+    start_method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class ProbeRequest:
     profile_dir: str
     time_s: float
     task_wall_s: float
+    #: As ``TrialRequest.start_method``: the process pool a probe times uses it.
+    start_method: str | None = None
 
 
 @dataclass(frozen=True)

@@ -89,7 +89,7 @@ class TextReporter:
         console.print()
         for line in workload_lines(report):
             out.line(line.strip(), indent=len(line) - len(line.lstrip()))
-        for line in machine_lines(report):
+        for line in [*machine_lines(report), *start_method_lines(report)]:
             out.line(line)
         for probe in report.probes:
             if probe.status != "ok":
@@ -177,6 +177,22 @@ def machine_lines(report: Report) -> list[str]:
     if machine.load_average is not None:
         text += f" (load average {machine.load_average:.2f} at start)"
     return [text]
+
+
+def start_method_lines(report: Report) -> list[str]:
+    """How each backend that starts processes started them, with the start-up it measured
+    per pool size (the per-task cost is in the table)."""
+    lines = []
+    for backend in dict.fromkeys(t.backend for t in report.trials if t.start_method):
+        trials = [t for t in report.trials if t.backend == backend and t.start_method]
+        methods = ", ".join(dict.fromkeys(t.start_method or "" for t in trials))
+        startups = ", ".join(
+            f"{format_seconds(t.startup_s)} for {t.workers}"
+            for t in sorted(trials, key=lambda t: t.workers)
+            if t.startup_s is not None
+        )
+        lines.append(f"{backend} workers started by {methods}: start-up {startups}")
+    return lines
 
 
 def workload_lines(report: Report) -> list[str]:
