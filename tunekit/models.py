@@ -62,6 +62,11 @@ class Machine:
     capacity_after_cores: float | None = None
     #: 1-minute load average when the analysis started.
     load_average: float | None = None
+    #: The interpreter is a free-threaded build (``Py_GIL_DISABLED``).
+    free_threaded: bool = False
+    #: The GIL was on once the target was imported (asked in the calibration child: an
+    #: extension can turn it back on in a free-threaded build).
+    gil_enabled: bool = True
 
 
 @dataclass
@@ -200,6 +205,9 @@ class Trial:
     setup_s: float | None = None
     setups: int = 0
     chunksize: int | None = None
+    #: How the backend's pool started its worker processes (``multiprocessing`` start
+    #: method: fork, forkserver, spawn); None for a backend that starts none.
+    start_method: str | None = None
     errors: int = 0
     first_error: str | None = None
     #: The repeats spread more than 10% around their median.

@@ -55,9 +55,10 @@ CHUNK_TARGET_S = 0.05
 MIN_CHUNKS_PER_THREAD = 4
 
 
-#: A LocalCluster of 2 spawned workers started in 2.3-3.1 s on this 2-core machine at a load
-#: average of 7-11: a first trial is planned (and timed out) with twice that much start-up
-#: before its own is measured, else its timeout of 4x the calls stops the cluster starting.
+#: A LocalCluster of 1 and 2 spawned workers started in 1.4-3.1 s (its trial child in 2.9-4.1 s)
+#: on this 2-core machine at load averages of 7-11: a first trial is planned (and timed out)
+#: with twice the slowest before its own start-up is measured, else its timeout of 4x the calls
+#: stops the cluster starting.
 STARTUP_ESTIMATE_S = 6.0
 
 

@@ -7,6 +7,8 @@ the capacity check and one probe in child processes, plus one short sequential t
 from __future__ import annotations
 
 import inspect
+import sys
+import sysconfig
 
 import pytest
 
@@ -96,3 +98,14 @@ def test_the_report_says_whether_the_machine_was_busy() -> None:
     assert machine.background_load is not None
     busy = [n for n in report.notes if n.startswith("the machine was busy")]
     assert bool(busy) == (machine.capacity_cores < 0.9 * machine.cpus)
+
+
+def test_the_machine_records_the_interpreters_gil_as_the_calibration_child_saw_it() -> None:
+    """GIVEN this interpreter WHEN a target is analyzed THEN the report's machine says whether
+    the build is free-threaded and whether the GIL was on after the import, as this Python
+    would answer (on a standard build: not free-threaded, GIL on)."""
+    report = analyze("add", [])
+    free_threaded = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+    assert report.machine.free_threaded is free_threaded
+    ask = getattr(sys, "_is_gil_enabled", None)
+    assert report.machine.gil_enabled is (ask() if ask is not None else True)

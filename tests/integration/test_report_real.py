@@ -15,6 +15,8 @@ from tunekit.models import Report
 
 from ..conftest import target
 
+BUILT_IN = ["sequential", "thread", "process", "asyncio", "tornado", "twisted"]
+
 
 def schema() -> dict[str, Any]:
     text = resources.files("tunekit").joinpath("schema/report.schema.json").read_text()

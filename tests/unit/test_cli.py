@@ -21,6 +21,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
         (["analyze", "m:f", "--budget", "-1"], "--budget"),
         (["analyze", "m:f", "--budget", "0"], "--budget"),
         (["analyze", "m:f", "--max-workers", "0"], "--max-workers"),
+        (["analyze", "m:f", "--start-method", "vfork"], "--start-method"),
         (["analyze", "m:f", "--args", "[1,"], "not valid JSON"),
         (["analyze", "m:f", "--args", "{}"], "must be a JSON list"),
         (["analyze", "m:f", "--kwargs", "[1]"], "must be a JSON dict"),

@@ -41,6 +41,9 @@ class Nature:
     min_dispatch_s: float | None
     #: Cores free for this work, measured.
     free_cores: float
+    #: The GIL was on once the target was imported (``Machine.gil_enabled``). With it off,
+    #: pure-Python threads run in parallel: scaling threads say nothing of native code.
+    gil_enabled: bool = True
 
 
 def releases_gil(thread_parallelism: float, usable_cores: float) -> bool:
@@ -81,9 +84,25 @@ def classify(nature: Nature) -> tuple[str, str]:
     usable = min(2.0, nature.free_cores)
     threads = f"2 threads kept {nature.thread_parallelism:.2f} cores busy"
     if usable < MIN_CORES_TO_TELL_GIL:
+        question = (
+            "whether threads run it in parallel"
+            if not nature.gil_enabled
+            else "whether it releases the GIL"
+        )
         return "cpu-bound", (
             f"a call computes: {cpu}; only {nature.free_cores:.1f} cores were free, too few to "
-            "tell whether it releases the GIL"
+            f"tell {question}"
+        )
+    if not nature.gil_enabled:
+        # the same midpoint test: with no GIL to release, it says whether threads run at once
+        if releases_gil(nature.thread_parallelism, usable):
+            return "cpu-bound", (
+                f"{threads} of {usable:.1f} free: the GIL is disabled, so threads compute in "
+                f"parallel; {cpu}"
+            )
+        return "cpu-bound", (
+            f"{threads} of {usable:.1f} free: the GIL is disabled, yet the threads did not "
+            f"compute in parallel (a lock or shared object serializes them); {cpu}"
         )
     if releases_gil(nature.thread_parallelism, usable):
         return (

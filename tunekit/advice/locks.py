@@ -8,7 +8,8 @@ plain words. Rules, first match wins:
 1. never taken, or no run time measured: keep;
 2. hot, and the holder waits inside (hold CPU/wall low): shrink;
 3. hot, and each hold is long work, unless the GIL serializes that work anyway: shrink;
-4. threads wait for it, holds are short, and the work really runs in parallel: split;
+4. threads wait for it, holds are short, and the work really runs in parallel (it releases
+   the GIL, or the GIL is disabled): split;
 5. its acquisitions cost a noticeable share of the CPU time: merge;
 6. otherwise keep, saying why when it was hot or contended.
 """
@@ -79,6 +80,7 @@ def advise_locks(
     core_share: float = 1.0,
     model: str | None = None,
     pool_size: int | None = None,
+    gil_enabled: bool = True,
 ) -> list[dict[str, Any]]:
     """Advice per lock site, most pressing first.
 
@@ -91,7 +93,8 @@ def advise_locks(
     pure-Python threads use under the GIL); ``core_share`` the share of a core a spinning
     thread got (a busy machine lowers every CPU/wall, so hold CPU/wall is divided by it).
     ``model`` and ``pool_size`` are the recommendation's: each reason then says what becomes of
-    the primitive there (``primitives.under_model``).
+    the primitive there (``primitives.under_model``); ``gil_enabled`` False (a free-threaded
+    build) lets every kind of work run in parallel.
     """
     advice = [
         _advise(
@@ -101,6 +104,7 @@ def advise_locks(
             max(int(site.get("run_threads") or threads), 1),
             cpu_s,
             core_share,
+            gil_enabled,
         )
         for site in sites
     ]
@@ -114,6 +118,8 @@ def advise_from_probe(
     workload_kind: str | None,
     model: str | None = None,
     pool_size: int | None = None,
+    *,
+    gil_enabled: bool = True,
 ) -> list[dict[str, Any]]:
     """``advise_locks`` on the raw data of the ``locks`` probe (``ProbeRun.data``), under the
     recommended ``model`` and ``pool_size`` when known."""
@@ -126,6 +132,7 @@ def advise_from_probe(
         core_share=float(data.get("core_share") or 1.0),
         model=model,
         pool_size=pool_size,
+        gil_enabled=gil_enabled,
     )
 
 
@@ -136,6 +143,7 @@ def _advise(
     threads: int,
     cpu_s: float | None,
     core_share: float,
+    gil_enabled: bool,
 ) -> dict[str, Any]:
     acquisitions = int(site.get("acquisitions", 0))
     contended = int(site.get("contended", 0))
@@ -177,7 +185,7 @@ def _advise(
     }
     entry |= {"wall_s": wall_s, "threads": threads}
     own = advise_primitive(entry, site)
-    lock_rule = _rule(entry, kind)
+    lock_rule = _rule(entry, kind, gil_enabled)
     if own is None or (own[0] == "read-write" and lock_rule[0] == "shrink"):
         own = lock_rule
     entry["advice"], entry["reason"] = own
@@ -219,7 +227,7 @@ def _busiest(rows: list[dict[str, Any]], verb: str) -> str:
     return f"{verb} at {top['site']} ({int(top['acquisitions']) / total:.0%} of calls){more}"
 
 
-def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:
+def _rule(entry: dict[str, Any], kind: str | None, gil_enabled: bool) -> tuple[str, str]:
     """The advice and its reason, from the measures in ``entry``."""
     acquisitions, utilization = entry["acquisitions"], entry["utilization"]
     wait_share, cpu_fraction = entry["wait_share"], entry["hold_cpu_fraction"]
@@ -241,18 +249,20 @@ def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:
             f"(sleep, I/O, another lock) inside the critical section; {waited}. Do the "
             "waiting before taking the lock and keep only the shared-state update inside"
         )
-    gil_bound = kind in GIL_BOUND_KINDS
+    gil_bound = gil_enabled and kind in GIL_BOUND_KINDS
+    parallel = kind in PARALLEL_KINDS or (not gil_enabled and kind is not None)
     if hot and mean_hold >= LONG_HOLD_S and not gil_bound:
         return "shrink", (
             f"{held}, {mean}: long work inside the critical section; {waited}. Compute "
             "outside the lock and take it only to publish the result"
         )
     contended = wait_share >= COSTLY_WAIT_SHARE
-    if contended and kind in PARALLEL_KINDS:
+    if contended and parallel:
+        free = "the work releases the GIL" if gil_enabled else "the GIL is disabled"
         return "split", (
-            f"{waited}; holds are short ({mean}) and the work releases the GIL, so threads "
-            "could run it in parallel, but this one lock lines them up. Stripe it by key "
-            "(a lock per shard or per object) or use finer locks"
+            f"{waited}; holds are short ({mean}) and {free}, so threads could run it in "
+            "parallel, but this one lock lines them up. Stripe it by key (a lock per shard or "
+            "per object) or use finer locks"
         )
     if cost_share >= MERGE_COST_SHARE:
         taken = f"taken {acquisitions} times"
@@ -278,6 +288,13 @@ def _rule(entry: dict[str, Any], kind: str | None) -> tuple[str, str]:
             why = (
                 "whether finer locks would help depends on whether the work releases the GIL, "
                 "which was not measured"
+                if gil_enabled
+                else "whether finer locks would help depends on the kind of work, which was "
+                "not measured"
+            )
+        elif not gil_enabled:
+            why = (
+                f"callers seldom waited for it (holds of {mean}), so finer locks would gain little"
             )
         else:
             why = (

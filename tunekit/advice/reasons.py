@@ -70,10 +70,17 @@ def memory(trials: Sequence[Trial], chosen: Trial) -> list[str]:
 
 
 def not_threads(
-    usable: Sequence[Trial], workload: Workload, baseline: Trial | None, noise: float
+    usable: Sequence[Trial],
+    workload: Workload,
+    baseline: Trial | None,
+    noise: float,
+    *,
+    gil_enabled: bool = True,
 ) -> list[str]:
     """For code that holds the GIL, threads being the usual guess: say so, with the numbers,
-    when threads were measured not to scale and 2 threads were measured to keep one core busy."""
+    when threads were measured not to scale and 2 threads were measured to keep one core busy.
+    With the GIL off (a free-threaded build) there is no GIL to blame: what serializes the
+    threads is then code of the task's own."""
     threads = [t for t in usable if t.backend == "thread" and t.workers > 1]
     parallel = workload.thread_parallelism
     if not threads or baseline is None or parallel is None or not goodput(baseline):
@@ -82,10 +89,16 @@ def not_threads(
     ratio = goodput(best) / goodput(baseline)
     if ratio > 1 + noise or releases_gil(parallel, 2.0):
         return []
-    return [
+    measured = (
         f"threads do not scale: {best.key} reached {ratio:.2f}x sequential, and 2 threads kept "
-        f"only {parallel:.2f} cores busy: the task holds the GIL"
-    ]
+        f"only {parallel:.2f} cores busy"
+    )
+    if not gil_enabled:
+        return [
+            f"{measured} although the GIL is disabled: something in the task (a lock, a shared "
+            "object) runs one thread at a time"
+        ]
+    return [f"{measured}: the task holds the GIL"]
 
 
 def batching(workload: Workload) -> str:

@@ -91,7 +91,8 @@ def recommend(
     if still is not None:
         reasons.append(why.still_scaling(chosen, still, (stopped or {}).get(chosen.backend)))
     reasons += why.memory(trials, chosen)
-    reasons += why.not_threads(everything, workload, baseline, noise)
+    gil_enabled = machine.gil_enabled if machine is not None else True
+    reasons += why.not_threads(everything, workload, baseline, noise, gil_enabled=gil_enabled)
     if chosen.backend == "sequential" and workload.kind == "overhead-bound":
         reasons.append(why.batching(workload))
     if chosen.backend == "process" and chosen.chunksize and chosen.chunksize > 1:

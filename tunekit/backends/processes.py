@@ -121,10 +121,16 @@ class ProcessBackend:
     """Processes: true parallelism, paid for in start-up, pickling and memory per worker."""
 
     name = "process"
-    description = "concurrent.futures.ProcessPoolExecutor (platform default start method)"
+    description = "concurrent.futures.ProcessPoolExecutor (--start-method, or the default)"
     scales = True
     #: Runs a per-worker setup: in each child, as it starts (the pool's initializer).
     worker_setup = True
+
+    @property
+    def start_method(self) -> str:
+        """The start method its pool uses: this process's default (``--start-method`` sets it
+        in the trial's child)."""
+        return multiprocessing.get_start_method()
 
     def supports(self, target: Target) -> str | None:
         """Arguments and results must pickle: they cross to and from the child processes.
@@ -148,7 +154,7 @@ class ProcessBackend:
     @contextmanager
     def session(self, target: Target, workers: int) -> Iterator[ProcessBatches]:
         """Start all ``workers`` children (each imports the target), then yield a runner."""
-        context = multiprocessing.get_context()
+        context = multiprocessing.get_context(self.start_method)
         with ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,

@@ -42,7 +42,7 @@ from tunekit.engine.strategies.grid import grid_sweep
 from tunekit.engine.strategies.inner_limits import limit_native_pools, may_limit, reserve_share
 from tunekit.engine.strategies.reruns import rerun_unstable
 from tunekit.errors import PluginError, Terminated, TunekitError
-from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server
+from tunekit.isolation.forkserver import ZYGOTE_READY_S, fork_server, zygote_unsupported
 from tunekit.models import InterpreterRun, Machine, Recommendation, Report, Trial, Workload
 from tunekit.plan.budget import budget_needed_line, smallest_sweep_s
 from tunekit.plan.limits import pool_limit
@@ -97,7 +97,7 @@ class _Analysis:
         self.stops: dict[str, Stop] = {}
         self.report = Report(
             target=config.target,
-            machine=describe_machine(),
+            machine=describe_machine(config.start_method),
             workload=Workload(is_coroutine=False),
             trials=[],
             recommendation=Recommendation(None, None, None, None),
@@ -134,6 +134,9 @@ class _Analysis:
     def run(self) -> Report:
         report = self.report
         failure: str | None = None
+        no_zygote = zygote_unsupported()
+        if no_zygote is not None:
+            report.notes.append(f"no fork server: {no_zygote}")
         try:
             others = [check_interpreter(p, report.tunekit_version) for p in self.config.pythons]
             # Every child below is forked from one warm zygote (not the other interpreters').
@@ -164,6 +167,7 @@ class _Analysis:
         budget.overhead_s = calibration.overhead_s
         report.workload = calibration.workload()
         found = calibration.inspection
+        machine.gil_enabled = found.gil_enabled
         if calibration.always_fails:
             return f"the target raised on every call: {found.first_error}"
         long_calls = found.task_wall_s >= ADAPTIVE_BATCH_S
@@ -189,6 +193,7 @@ class _Analysis:
             self.config.profile_dir,
             self.progress,
             reserve_s=smallest_sweep_s(found.task_wall_s, budget.overhead_s, long_calls),
+            start_method=self.config.start_method,
         )
         classify_workload(report.workload, machine)
         needed = smallest_sweep_s(found.task_wall_s, budget.overhead_s, long_calls)
@@ -205,6 +210,7 @@ class _Analysis:
             progress=self.progress,
             check=self.check,
             native_threads=max(report.workload.native_threads, 1),
+            start_method=self.config.start_method,
         )
         supported = self.supported(found.supports)
         names = [c.name for c in supported]

@@ -54,6 +54,8 @@ class TrialBench:
     check: Callable[[Trial, Sequence[Trial]], str | None] | None = None
     #: Threads the target's native pools (BLAS) run per process, from the calibration.
     native_threads: int = 1
+    #: The process backend's start method in the trials (None: the interpreter's default).
+    start_method: str | None = None
 
     def measure(
         self, plan: TrialPlan, batch_s: float, throughput: float | None = None, grid: bool = False
@@ -117,6 +119,7 @@ class TrialBench:
             checked=True,
             inner_threads=plan.inner_threads,
             native_threads=self.native_threads,
+            start_method=self.start_method,
         )
         outcome = run_in_child(request, budget.trial_timeout(planned), self.memory_limit)
         trial = trial_from_outcome(plan, shape.tasks, outcome)

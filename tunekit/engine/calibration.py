@@ -130,5 +130,6 @@ def classify_workload(workload: Workload, machine: Machine) -> None:
             await_overlap=workload.await_overlap,
             min_dispatch_s=cheapest,
             free_cores=machine.capacity_cores or float(machine.cpus),
+            gil_enabled=machine.gil_enabled,
         )
     )

@@ -53,6 +53,7 @@ def conclude(
             report.workload.kind,
             model=chosen,
             pool_size=report.recommendation.pool_size,
+            gil_enabled=report.machine.gil_enabled,
         )
         report.recommendation.locks = [a for a in advice if a["uses"] > 0]
     if failure is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,9 @@ class AnalysisConfig:
     sweep: str = "adaptive"
     #: Other interpreters (paths) under which the best configurations are measured again.
     pythons: Sequence[str] = ()
+    #: How the process backend starts its workers (``fork``, ``forkserver``, ``spawn``); None:
+    #: the interpreter's default (``multiprocessing.get_start_method()``).
+    start_method: str | None = None
 
     def validate(self) -> None:
         """Reject values no analysis can use (the CLI reports bad options as usage errors)."""
@@ -74,6 +78,12 @@ class AnalysisConfig:
             raise InputError(f"sweep must be one of {', '.join(SWEEPS)}, not {self.sweep!r}")
         if self.repeats < 1:
             raise InputError(f"repeats must be at least 1, not {self.repeats}")
+        methods = multiprocessing.get_all_start_methods()
+        if self.start_method is not None and self.start_method not in methods:
+            raise InputError(
+                f"start method {self.start_method!r} is not available here; this platform has "
+                f"{', '.join(methods)}"
+            )
 
 
 def run_record(config: AnalysisConfig, backends: Sequence[str], probes: Sequence[str]) -> RunRecord:

@@ -48,6 +48,7 @@ def run_probes(
     profile_dir: str | None,
     progress: ProgressCallback | None = None,
     reserve_s: float = 0.0,
+    start_method: str | None = None,
 ) -> None:
     """Run each of ``probes`` ((name, min_calls)) in a process of its own, within its part of
     the budget; each leaves a ``ProbeRun`` in the report and fills in the sections it measured.
@@ -79,6 +80,7 @@ def run_probes(
             profile_dir=str(folder),
             time_s=plan.time_s,
             task_wall_s=task_wall_s,
+            start_method=start_method,
         )
         outcome = run_in_child(request, plan.timeout_s(spare), memory_limit)
         report.probes.append(probe_run(report, plan.name, outcome))

@@ -19,6 +19,7 @@ from tunekit.backends import Backend, Runner, check_supports
 from tunekit.backends.sequential import SequentialBackend
 from tunekit.calls import LoopRunner, TaskResult, blocking_caller, single_worker
 from tunekit.errors import InputError
+from tunekit.gil import gil_enabled_now
 from tunekit.isolation.protocol import Inspection, InspectRequest
 from tunekit.models import Latency
 from tunekit.native_threads import native_pools
@@ -65,6 +66,8 @@ def inspect_target(request: InspectRequest, plugins: PluginManager) -> Inspectio
         inspection.checks_s = perf_counter() - started + searching_s
     if target.setup_s:
         inspection.setup_s = target.setup_s[0]
+    # after the import and the calls: an extension imported by either can turn the GIL on
+    inspection.gil_enabled = gil_enabled_now()
     return inspection
 
 

@@ -26,6 +26,19 @@ _ZYGOTE: ContextVar[Zygote | None] = ContextVar("tunekit_zygote", default=None)
 ZYGOTE_READY_S = 30.0
 #: Seconds a killed child's exit may take to be reported before the zygote is given up.
 KILLED_EXIT_S = 5.0
+#: What the zygote (``tunekit.isolation.zygote``) calls in ``os``: ``fork``; ``waitid`` with
+#: ``WNOWAIT``, to learn a child's exit without reaping it (missing on macOS before 3.13, and
+#: on Windows with ``fork``); ``setsid``, to give each child a process group of its own.
+ZYGOTE_NEEDS = ("fork", "waitid", "WNOWAIT", "P_PID", "WEXITED", "CLD_EXITED", "setsid")
+
+
+def zygote_unsupported(platform: object = os) -> str | None:
+    """Why a zygote cannot run where ``platform`` (the ``os`` module) lacks what it calls, or
+    None when it can."""
+    missing = [name for name in ZYGOTE_NEEDS if not hasattr(platform, name)]
+    if not missing:
+        return None
+    return f"os has no {', '.join(missing)} here, so children start as fresh interpreters"
 
 
 def running_zygote() -> Zygote | None:
@@ -34,12 +47,13 @@ def running_zygote() -> Zygote | None:
 
 
 @contextlib.contextmanager
-def fork_server(ready_s: float = ZYGOTE_READY_S) -> Iterator[None]:
+def fork_server(ready_s: float = ZYGOTE_READY_S, platform: object = os) -> Iterator[None]:
     """Within this block, ``run_in_child`` forks its children from one warm zygote (saving
     each the start of an interpreter); the zygote is stopped and reaped on the way out.
-    If it is not ready within ``ready_s``, or dies, children start as fresh interpreters (a
-    trial the zygote died under is run again that way)."""
-    zygote = Zygote.start(ready_s)
+    If ``platform`` (the ``os`` module) lacks what the zygote calls, if it is not ready
+    within ``ready_s``, or if it dies, children start as fresh interpreters (a trial the
+    zygote died under is run again that way)."""
+    zygote = Zygote.start(ready_s) if zygote_unsupported(platform) is None else None
     token = _ZYGOTE.set(zygote)
     try:
         yield

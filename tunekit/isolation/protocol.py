@@ -52,6 +52,8 @@ class Inspection:
     coroutine_loop: str | None = None
     #: Native thread pools (BLAS, OpenMP) loaded after the first call.
     native_pools: list[NativePool] = dataclasses.field(default_factory=list)
+    #: The GIL was on after the target was imported and called (``tunekit.gil``).
+    gil_enabled: bool = True
 
 
 @dataclass
@@ -129,6 +131,9 @@ class TrialRequest:
     #: Threads the calibration saw the target's native pools run per process: what a worker
     #: may keep busy besides itself (the trial's own process may not have loaded them).
     native_threads: int = 1
+    #: The child's default ``multiprocessing`` start method for the trial (None: the
+    #: interpreter's own default); the process backend's pool uses it.
+    start_method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +153,8 @@ class ProbeRequest:
     #: The model being recommended, when known: "process" runs the lock probe's callers as
     #: forked processes.
     model: str | None = None
+    #: As ``TrialRequest.start_method``: the process pool a probe times uses it.
+    start_method: str | None = None
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,7 @@ def run_trial(request: TrialRequest, plugins: PluginManager) -> Trial:
                 measured = _batches(run, target, trial.tasks, repeats)
             trial.tasks = measured.tasks or trial.tasks
             trial.chunksize = getattr(run, "chunksize", None)
+            trial.start_method = getattr(backend, "start_method", None)
     except Exception as exc:
         trial.status = "failed"
         trial.reason = f"the {name} backend raised {type(exc).__name__}: {exc}"

@@ -9,6 +9,7 @@ parent keeps apart from its report.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import signal
 import sys
@@ -93,6 +94,10 @@ HANDLERS: dict[type, Callable[[Any, PluginManager], Reply]] = {
 
 def handle(request: Request, plugins: PluginManager) -> dict[str, Any]:
     """The JSON answer to ``request``: its reply, or the ``TunekitError`` it raised."""
+    method = getattr(request, "start_method", None)
+    if method is not None:
+        # the default context of this child: every pool that does not name one uses it
+        multiprocessing.set_start_method(method, force=True)
     try:
         return encode_reply(HANDLERS[type(request)](request, plugins))
     except TunekitError as exc:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from tunekit.gil import interpreter
 from tunekit.hookspecs import hookimpl
 from tunekit.reporters.text_interpreters import interpreter_lines
 from tunekit.reporters.text_table import fitted_table, legend
@@ -58,7 +59,8 @@ class TextReporter:
         out = _Printer(console)
         machine = report.machine
         out.line(
-            f"tunekit {report.target}  ({machine.cpus} CPUs, Python {machine.python}, "
+            f"tunekit {report.target}  ({machine.cpus} CPUs, "
+            f"{interpreter(machine.python, machine.free_threaded, machine.gil_enabled)}, "
             f"{machine.platform})",
             style="bold",
         )
@@ -93,7 +95,7 @@ class TextReporter:
         console.print()
         for line in workload_lines(report):
             out.line(line.strip(), indent=len(line) - len(line.lstrip()))
-        for line in machine_lines(report):
+        for line in [*machine_lines(report), *start_method_lines(report)]:
             out.line(line)
         for probe in report.probes:
             if probe.status != "ok":
@@ -181,6 +183,22 @@ def machine_lines(report: Report) -> list[str]:
     if machine.load_average is not None:
         text += f" (load average {machine.load_average:.2f} at start)"
     return [text]
+
+
+def start_method_lines(report: Report) -> list[str]:
+    """How each backend that starts processes started them, with the start-up it measured
+    per pool size (the per-task cost is in the table)."""
+    lines = []
+    for backend in dict.fromkeys(t.backend for t in report.trials if t.start_method):
+        trials = [t for t in report.trials if t.backend == backend and t.start_method]
+        methods = ", ".join(dict.fromkeys(t.start_method or "" for t in trials))
+        startups = ", ".join(
+            f"{format_seconds(t.startup_s)} for {t.workers}"
+            for t in sorted(trials, key=lambda t: t.workers)
+            if t.startup_s is not None
+        )
+        lines.append(f"{backend} workers started by {methods}: start-up {startups}")
+    return lines
 
 
 def workload_lines(report: Report) -> list[str]:

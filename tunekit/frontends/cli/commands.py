@@ -120,6 +120,14 @@ def cli(debug: bool) -> None:
     "every size 1, 2, 4... --max-workers.",
 )
 @click.option(
+    "--start-method",
+    type=click.Choice(["fork", "forkserver", "spawn"]),
+    default=None,
+    help="How the process backend starts its workers (multiprocessing's start method). "
+    "Default: the interpreter's default (fork on Linux before 3.14, forkserver from 3.14, "
+    "spawn on macOS and Windows).",
+)
+@click.option(
     "--probe",
     "probes",
     multiple=True,
@@ -168,6 +176,7 @@ def analyze(
     budget: float,
     memory_limit: int | None,
     sweep: str,
+    start_method: str | None,
     probes: tuple[str, ...],
     profile_dir: Path | None,
     json_path: str | None,
@@ -209,6 +218,7 @@ def analyze(
             plugins=pm,
             memory_limit=memory_limit,
             sweep=sweep,
+            start_method=start_method,
             probes=None if not probes else [p for p in probes if p != "none"],
             profile_dir=str(profile_dir) if profile_dir is not None else None,
         )

@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tunekit.gil import interpreter
 from tunekit.reporters.html.fields import as_dict
 from tunekit.runs import summary
 from tunekit.units import format_rate, format_seconds
@@ -57,7 +58,8 @@ def not_measured(what: str) -> str:
 def header(report: Report) -> str:
     """The title and the one line that says what was analyzed where; a partial report says so."""
     machine = report.machine
-    line = f"{report.target} on {machine.cpus} CPUs, Python {machine.python}, {machine.platform}"
+    python = interpreter(machine.python, machine.free_threaded, machine.gil_enabled)
+    line = f"{report.target} on {machine.cpus} CPUs, {python}, {machine.platform}"
     warning = ""
     if not report.complete or report.interrupted:
         warning = (
@@ -70,9 +72,10 @@ def header(report: Report) -> str:
 def run_details(report: Report) -> str:
     """The facts of the run, and the notes on how the sweep went (collapsed)."""
     machine, workload = report.machine, report.workload
+    python = interpreter(machine.python, machine.free_threaded, machine.gil_enabled)
     facts = [
         ("target", report.target),
-        ("machine", f"{machine.cpus} CPUs, Python {machine.python}, {machine.platform}"),
+        ("machine", f"{machine.cpus} CPUs, {python}, {machine.platform}"),
         ("start method", machine.start_method),
     ]
     if workload.task_wall_s is not None:
