@@ -212,7 +212,7 @@ class _Analysis:
             native_threads=max(report.workload.native_threads, 1),
             start_method=self.config.start_method,
         )
-        supported = self.supported(found.supports)
+        supported = supporting(self.contenders, found.supports, report.trials)
         names = [c.name for c in supported]
         limits = may_limit(report.workload.native_threads, machine.cpus, names)
         with budget.held_back(reserve_share(names) * budget.left() if limits else 0.0):
@@ -269,17 +269,6 @@ class _Analysis:
         report.notes += sweep.notes
         self.stops = sweep.stops
 
-    def supported(self, supports: dict[str, str | None]) -> list[Contender]:
-        """The selected backends that support the target; the others become skipped trials."""
-        found = []
-        for contender in self.contenders:
-            reason = supports.get(contender.name)
-            if reason is None:
-                found.append(contender)
-            else:
-                self.report.trials.append(Trial(contender.name, 1, "skipped", reason))
-        return found
-
 
 def core_limit(workload: Workload, machine: Machine) -> int | None:
     """For work that needs a core per worker: the free cores, past which pools grow only
@@ -287,6 +276,21 @@ def core_limit(workload: Workload, machine: Machine) -> int | None:
     if workload.kind in CORE_BOUND_KINDS:
         return max(1, round(machine.capacity_cores or machine.cpus))
     return None
+
+
+def supporting(
+    contenders: Sequence[Contender], supports: dict[str, str | None], trials: list[Trial]
+) -> list[Contender]:
+    """The contenders that support the target (``supports``: why not, per backend); each other
+    one becomes a skipped trial in ``trials``."""
+    found = []
+    for contender in contenders:
+        reason = supports.get(contender.name)
+        if reason is None:
+            found.append(contender)
+        else:
+            trials.append(Trial(contender.name, 1, "skipped", reason))
+    return found
 
 
 def select_backends(
