@@ -21,7 +21,7 @@ import functools
 import inspect
 import threading
 from collections.abc import Awaitable, Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -129,6 +129,21 @@ def with_first(call: Call, value: Any) -> Call:
     """``call`` with ``value`` (a worker's setup result) before its positional arguments."""
     args, kwargs = call
     return (value, *args), kwargs
+
+
+def start_every_worker(
+    pool: Executor, workers: int, identify: Callable[[int], tuple[int, float | None]]
+) -> dict[int, float | None]:
+    """Make ``pool`` start each of its ``workers`` now (executors start them as tasks arrive),
+    so that start-up is timed apart. ``identify`` runs in a worker and names it (a pid, a
+    thread id) with the seconds its per-worker setup took (None without one): rounds of two
+    tasks per worker until every worker has answered, at most 5."""
+    seen: dict[int, float | None] = {}
+    for _ in range(5):
+        seen.update(pool.map(identify, range(workers * 2)))
+        if len(seen) >= workers:
+            break
+    return seen
 
 
 def start_all_threads(pool: ThreadPoolExecutor, workers: int) -> None:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import TaskResult
-from tunekit.calls import blocking_caller, one_result, open_setup
+from tunekit.calls import blocking_caller, one_result, open_setup, start_every_worker
 from tunekit.hookspecs import hookimpl
 from tunekit.snippets import SnippetRequest, plural
 from tunekit.target import (
@@ -137,24 +137,13 @@ class InterpretersBackend:
             max_workers=workers, initializer=_init_worker, initargs=(target.spec.to_dict(),)
         )
         with pool:
-            setups = start_all_workers(pool, workers)
+            setups = start_every_worker(pool, workers, _worker_id)
             target.setup_s.extend(s for s in setups.values() if s is not None)
 
             def run(calls: Sequence[Call]) -> list[TaskResult]:
                 return list(pool.map(_run_call, calls))
 
             yield run
-
-
-def start_all_workers(pool: Executor, workers: int) -> dict[int, float | None]:
-    """Make the pool start every worker now (it starts them as tasks arrive), so start-up is
-    timed apart; each worker's thread -> the seconds its setup took (None without one)."""
-    seen: dict[int, float | None] = {}
-    for _ in range(5):
-        seen.update(pool.map(_worker_id, range(workers * 2)))
-        if len(seen) >= workers:
-            break
-    return seen
 
 
 @hookimpl

@@ -19,7 +19,7 @@ from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
 from tunekit.backends import TaskResult
-from tunekit.calls import blocking_caller, one_result, open_setup
+from tunekit.calls import blocking_caller, one_result, open_setup, start_every_worker
 from tunekit.hookspecs import hookimpl
 from tunekit.native_threads import limit_native_threads
 from tunekit.snippets import SnippetRequest, plural
@@ -161,20 +161,9 @@ class ProcessBackend:
             initializer=_init_child,
             initargs=(target.spec.to_dict(), target.inner_threads),
         ) as pool:
-            setups = start_all_children(pool, workers)
+            setups = start_every_worker(pool, workers, _child_pid)
             target.setup_s.extend(s for s in setups.values() if s is not None)
             yield ProcessBatches(pool, workers)
-
-
-def start_all_children(pool: ProcessPoolExecutor, workers: int) -> dict[int, float | None]:
-    """Make the pool start every child now so that start-up is measured apart from throughput;
-    each child's pid -> the seconds its per-worker setup took (None without one)."""
-    seen: dict[int, float | None] = {}
-    for _ in range(5):
-        seen.update(pool.map(_child_pid, range(workers * 2)))
-        if len(seen) >= workers:
-            break
-    return seen
 
 
 @hookimpl

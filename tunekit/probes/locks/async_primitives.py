@@ -16,6 +16,7 @@ from time import perf_counter
 from typing import Any
 
 from tunekit.probes.locks.frames import AtTable, at_entry
+from tunekit.probes.locks.queues import advance_depth, fresh_queue_stats
 from tunekit.probes.locks.tally import Tallied
 
 
@@ -181,22 +182,13 @@ class InstrumentedAsyncQueue(Tallied, asyncio.Queue):  # type: ignore[type-arg]
     def zero(self) -> None:
         """Start counting afresh."""
         super().zero()
-        self._s = {"put_wait_s": 0.0, "get_wait_s": 0.0, "depth_s": 0.0, "empty_s": 0.0}
-        self._s |= {"full_s": 0.0, "depth_max": 0.0}
+        self._s = fresh_queue_stats()
         self._put_at: AtTable = {}
         self._get_at: AtTable = {}
         self._since = self._last = perf_counter()
 
     def _advance(self) -> None:
-        now = perf_counter()
-        span, depth = now - self._last, self.qsize()
-        self._s["depth_s"] += depth * span
-        if depth == 0:
-            self._s["empty_s"] += span
-        elif 0 < self.maxsize <= depth:
-            self._s["full_s"] += span
-        self._s["depth_max"] = max(self._s["depth_max"], depth)
-        self._last = now
+        self._last = advance_depth(self._s, self._last, self.qsize(), self.maxsize)
 
     def _put(self, item: Any) -> None:
         self._advance()

@@ -20,6 +20,27 @@ from tunekit.probes.locks.registry import RAW_LOCK, REGISTRY
 RAW_QUEUES = (queue.Queue, queue.LifoQueue, queue.PriorityQueue)
 
 
+def fresh_queue_stats() -> dict[str, float]:
+    """A queue's times at zero: waits of each side, depth x time, time empty and full, and the
+    deepest it was."""
+    return dict.fromkeys(
+        ("put_wait_s", "get_wait_s", "depth_s", "empty_s", "full_s", "depth_max"), 0.0
+    )
+
+
+def advance_depth(stats: dict[str, float], last: float, depth: int, maxsize: int) -> float:
+    """Add the time since ``last`` at ``depth`` to a queue's ``stats``; the time now."""
+    now = perf_counter()
+    span = now - last
+    stats["depth_s"] += depth * span
+    if depth == 0:
+        stats["empty_s"] += span
+    elif 0 < maxsize <= depth:
+        stats["full_s"] += span
+    stats["depth_max"] = max(stats["depth_max"], depth)
+    return now
+
+
 class QueueCounts:
     """What an instrumented queue counts, mixed in before a ``queue`` class."""
 
@@ -37,23 +58,14 @@ class QueueCounts:
     def zero(self) -> None:
         """Start counting afresh."""
         self._n = {"puts": 0, "gets": 0, "put_waits": 0, "get_waits": 0}
-        self._s = {"put_wait_s": 0.0, "get_wait_s": 0.0, "depth_s": 0.0}
-        self._s |= {"empty_s": 0.0, "full_s": 0.0, "depth_max": 0.0}
+        self._s = fresh_queue_stats()
         self._put_at: AtTable = {}
         self._get_at: AtTable = {}
         self._since = self._last = perf_counter()
 
     def _advance(self) -> None:
         """Add the time since the last change at the depth then (mutex held)."""
-        now = perf_counter()
-        span, depth = now - self._last, self._qsize()
-        self._s["depth_s"] += depth * span
-        if depth == 0:
-            self._s["empty_s"] += span
-        elif 0 < self.maxsize <= depth:
-            self._s["full_s"] += span
-        self._s["depth_max"] = max(self._s["depth_max"], depth)
-        self._last = now
+        self._last = advance_depth(self._s, self._last, self._qsize(), self.maxsize)
 
     def _put(self, item: Any) -> None:
         self._advance()
