@@ -9,6 +9,7 @@ the probe's threads are the side under test.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import multiprocessing
 import multiprocessing.synchronize
@@ -67,6 +68,28 @@ def blocked_producer() -> None:
     """Hands a result to one slow consumer through a queue bounded at 2: the producers wait."""
     _start("consumer", _slow_consumer)
     _results.put(1)  # lock-taken: results
+
+
+#: Seconds of each phase of ``bursty_queue``: puts, a mix of both, gets, a mix, in turn.
+PHASE_S = 0.01
+_swings: queue.Queue[int] = queue.Queue(maxsize=4)  # lock-site: swings
+_turns = iter(range(1 << 62))
+
+
+def bursty_queue() -> None:
+    """Bursts at both ends of a queue bounded at 4, by the clock: every caller puts (the queue
+    fills, then putters wait), then callers take turns putting and taking without waiting (it
+    stays near full), then every caller gets (it empties, then getters wait), then turns again
+    (near empty). Neither side is steadily slower: the bound turns the bursts into waits."""
+    phase = int(time.perf_counter() / PHASE_S) % 4
+    left = PHASE_S - time.perf_counter() % PHASE_S  # what is left of this phase
+    mixed = phase in (1, 3)
+    if phase == 0 or (mixed and next(_turns) % 2):
+        with contextlib.suppress(queue.Full):
+            _swings.put(1, not mixed, left)  # lock-taken: swings
+    else:
+        with contextlib.suppress(queue.Empty):
+            _swings.get(not mixed, left)
 
 
 _ready = threading.Condition()  # lock-site: ready

@@ -196,6 +196,12 @@ def test_a_bounded_queue_whose_producers_block_wants_more_consumers(tmp_path: Pa
     assert (entry["advice"], entry["maxsize"]) == ("grow-consumers", 2), entry
 
 
+def test_a_queue_that_swings_between_empty_and_full_wants_a_larger_bound(tmp_path: Path) -> None:
+    entry = primitive_advice("bursty_queue", "swings", "io-bound", tmp_path)
+    assert (entry["advice"], entry["maxsize"]) == ("raise-bound", 4), entry
+    assert entry["empty_share"] >= 0.2 and entry["full_share"] >= 0.2, entry
+
+
 def test_a_condition_whose_notify_all_wakes_everyone_for_one_item_wants_notify(
     tmp_path: Path,
 ) -> None:
