@@ -399,3 +399,14 @@ def test_the_price_of_errors(clean_goodput: float, error_rate: float, expected: 
     ]
     rec = recommend(trials, WAITING, IDLE)
     assert f"{rec.model} x{rec.pool_size}" == expected
+
+
+def test_a_pool_whose_growth_the_measured_curve_ended_is_not_still_scaling() -> None:
+    # GIVEN threads still gaining at their largest pool, x512
+    trials = [ok("sequential", 1, 100), ok("thread", 128, 12_000), ok("thread", 512, 27_000)]
+    assert recommend(trials, WAITING, IDLE).still_scaling
+    # WHEN the sweep stopped there because the fitted curve (or a queue) said more would not pay
+    rec = recommend(trials, WAITING, IDLE, settled=["thread"])
+    # THEN the recommendation does not claim a larger pool may be faster
+    assert not rec.still_scaling
+    assert not any(r.startswith("still scaling") for r in rec.reasons)

@@ -10,7 +10,7 @@ configuration itself is within the noise band of the best one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from tunekit.advice import reasons as why
 from tunekit.advice.rules import (
@@ -47,13 +47,16 @@ def recommend(
     *,
     via: Mapping[str, str] | None = None,
     stopped: Mapping[str, str] | None = None,
+    settled: Collection[str] = (),
 ) -> Recommendation:
     """Choose the backend and pool size with the best goodput, ties to the cheaper one.
 
     ``via`` maps a backend to the one whose pool runs plain functions for it (the event loops:
     ``thread``): for a plain function it can only tie with that one or trail it, so it is not
     chosen when that one was measured. ``stopped`` says, per backend, why its pool stopped
-    growing and what to do for more (for the still-scaling reason). For core-bound work, pools
+    growing and what to do for more (for the still-scaling reason); ``settled`` names the
+    backends whose growth stopped because what was measured said a larger pool would not pay
+    (a fitted curve, a queue): those are never still scaling. For core-bound work, pools
     above the measured free cores are taken only when they measured better beyond the noise.
     """
     usable = everything = [t for t in trials if t.usable]
@@ -87,7 +90,7 @@ def recommend(
         reasons.append(why.no_clear_winner(chosen, tied, noise))
     reasons += capped
     reasons += why.knee(usable, chosen)
-    still = _still_scaling(usable, chosen)
+    still = _still_scaling(usable, chosen) if chosen.backend not in settled else None
     if still is not None:
         reasons.append(why.still_scaling(chosen, still, (stopped or {}).get(chosen.backend)))
     reasons += why.memory(trials, chosen)

@@ -23,6 +23,11 @@ from tunekit.snippets import SnippetRequest
 OUTRANKED_STOPS = ("measured less", "via", "same family", "cannot win")
 
 
+#: Stops that say a larger pool would not pay, from the measured curve itself: the fitted
+#: scaling law predicted less than the noise, or the calls had begun to queue.
+SETTLED_STOPS = ("fit", "queue")
+
+
 def conclude(
     report: Report,
     stops: dict[str, Stop],
@@ -37,7 +42,12 @@ def conclude(
     via = {c.name: c.via for c in contenders if c.via is not None}
     stopped = {name: what_next(stop, final, report.budget_s or 0.0) for name, stop in stops.items()}
     report.recommendation = recommend(
-        report.trials, report.workload, report.machine, via=via, stopped=stopped
+        report.trials,
+        report.workload,
+        report.machine,
+        via=via,
+        stopped=stopped,
+        settled=[name for name, stop in stops.items() if stop.kind in SETTLED_STOPS],
     )
     more_advice(report, plugins)
     chosen = report.recommendation.model
