@@ -128,6 +128,22 @@ def load_target(spec: TargetSpec) -> Target:
     )
 
 
+def worker_target(spec: dict[str, Any]) -> Target:
+    """The target as a pool's worker (a child process, a subinterpreter) rebuilds it from the
+    spec it was sent (``{"target": ..., "setup": ...}``): the callable, consumed to the end if
+    it makes a generator, and its setup factory; no calls (each task brings its own)."""
+    func, consumes = consuming(resolve_callable(spec["target"]))
+    setup = spec.get("setup")
+    return Target(
+        TargetSpec(spec["target"], setup=setup),
+        func,
+        is_coroutine_callable(func),
+        [],
+        consumes=consumes,
+        setup=None if setup is None else resolve_setup(setup),
+    )
+
+
 def resolve_setup(spec: str) -> Callable[[], Any]:
     """Import the ``--setup`` factory: a plain or generator function taking no arguments."""
     try:

@@ -26,14 +26,7 @@ from tunekit.backends import TaskResult
 from tunekit.calls import blocking_caller, one_result, open_setup, start_every_worker
 from tunekit.hookspecs import hookimpl
 from tunekit.snippets import SnippetRequest, plural
-from tunekit.target import (
-    Target,
-    TargetSpec,
-    consuming,
-    is_coroutine_callable,
-    resolve_callable,
-    resolve_setup,
-)
+from tunekit.target import Target, worker_target
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
@@ -71,16 +64,7 @@ def pool_class() -> tuple[type[Executor] | None, str | None]:
 def _init_worker(spec: dict[str, Any]) -> None:
     """In each new subinterpreter: import the target, open its per-worker setup."""
     global _caller, _setup_s
-    func, consumes = consuming(resolve_callable(spec["target"]))
-    setup = spec.get("setup")
-    target = Target(
-        TargetSpec(spec["target"], setup=setup),
-        func,
-        is_coroutine_callable(func),
-        [],
-        consumes=consumes,
-        setup=None if setup is None else resolve_setup(setup),
-    )
+    target = worker_target(spec)
     first = None
     if target.setup is not None:
         opened = open_setup(target)

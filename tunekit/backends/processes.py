@@ -23,14 +23,7 @@ from tunekit.calls import blocking_caller, one_result, open_setup, start_every_w
 from tunekit.hookspecs import hookimpl
 from tunekit.native_threads import limit_native_threads
 from tunekit.snippets import SnippetRequest, plural
-from tunekit.target import (
-    Target,
-    TargetSpec,
-    consuming,
-    is_coroutine_callable,
-    resolve_callable,
-    resolve_setup,
-)
+from tunekit.target import Target, worker_target
 
 if TYPE_CHECKING:
     from tunekit.backends import Backend
@@ -52,16 +45,7 @@ _inner_threads: int | None = None
 def _init_child(spec: dict[str, Any], inner_threads: int | None = None) -> None:
     global _caller, _setup_s, _inner_threads
     # The arguments arrive pickled with each task; a generator is consumed here, in the child.
-    func, consumes = consuming(resolve_callable(spec["target"]))
-    setup = spec.get("setup")
-    target = Target(
-        TargetSpec(spec["target"], setup=setup),
-        func,
-        is_coroutine_callable(func),
-        [],
-        consumes=consumes,
-        setup=None if setup is None else resolve_setup(setup),
-    )
+    target = worker_target(spec)
     first = None
     if target.setup is not None:
         opened = open_setup(target)
