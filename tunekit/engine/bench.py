@@ -66,17 +66,47 @@ class TrialBench:
 
         A trial whose numbers cannot be (``suspect``, or ``check``) is measured once more: the
         second run replaces it when it is sound, else the trial is kept, flagged, not ranked.
+        When it is its speed-up over the baseline that cannot be, either measurement may have
+        met a slow spell, so the baseline is measured again first, just before it: the ratio
+        judged is then one of two trials side by side.
         """
         trial = self._measure_once(plan, batch_s, throughput, grid)
         why = self._why_suspect(trial)
         if why is None:
             return trial
+        beside = trial.suspect is None and self._baseline_again(batch_s)
         again = self._measure_once(plan, batch_s, trial.throughput, grid)
-        if again.status == "ok" and self._why_suspect(again) is None:
-            again.reruns = trial.reruns + 1
+        why_again = self._why_suspect(again) if again.status == "ok" else why
+        if why_again is None or (beside and again.status == "ok"):
+            # sound, or flagged against the baseline measured beside it: the later run counts
+            again.suspect, again.reruns = why_again, trial.reruns + 1
             return again
         trial.suspect, trial.reruns = why, trial.reruns + 1
         return trial
+
+    def _baseline_again(self, batch_s: float) -> bool:
+        """Measure the baseline (the first sound trial of a backend that does not scale) once
+        more, in its place: the later run is kept whatever its value, so that what it is
+        compared with next was measured beside it. False if it could not be."""
+        fixed = {c.name for c in self.contenders if not c.scales}  # sequential
+        found = next(
+            (
+                (i, t)
+                for i, t in enumerate(self.trials)
+                if t.backend in fixed and t.status == "ok" and t.suspect is None
+            ),
+            None,
+        )
+        if found is None:
+            return False
+        index, baseline = found
+        plan = TrialPlan(baseline.backend, baseline.workers)
+        fresh = self._measure_once(plan, batch_s, baseline.throughput, grid=False)
+        if fresh.status == "ok" and fresh.suspect is None:
+            fresh.reruns = baseline.reruns + 1
+            self.trials[index] = fresh
+            return True
+        return False
 
     def _why_suspect(self, trial: Trial) -> str | None:
         if trial.status != "ok":
