@@ -173,6 +173,33 @@ def test_a_queue_counts_both_sides_and_its_depth() -> None:
     assert {row["site"] for row in site["get_at"]} == {line("get"), line("get-nowait")}
 
 
+def test_a_wait_that_timed_out_is_counted_as_a_wait() -> None:
+    """GIVEN an empty queue and a full one WHEN a get and a put each time out THEN both are
+    counted, as calls and as waits with their time: a timed-out wait cost the caller its time
+    as a successful one does."""
+    empty: queue.Queue[int] = InstrumentedQueue()
+    full: queue.Queue[int] = InstrumentedQueue(maxsize=1)
+    full.put(1)
+    with pytest.raises(queue.Empty):
+        empty.get(timeout=0.01)
+    with pytest.raises(queue.Full):
+        full.put(2, timeout=0.01)
+    gets, puts = site_of(empty), site_of(full)
+    assert (gets["gets"], gets["get_waits"]) == (1, 1)
+    assert gets["get_wait_s"] >= 0.005
+    assert (puts["puts"], puts["put_waits"]) == (2, 1)
+    assert puts["put_wait_s"] >= 0.005
+
+    async def timed_out() -> dict[str, Any]:
+        jobs: asyncio.Queue[int] = InstrumentedAsyncQueue()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(jobs.get(), 0.01)
+        return site_of(jobs)
+
+    site = asyncio.run(timed_out())
+    assert site["get_waits"] == 1 and site["get_wait_s"] >= 0.005
+
+
 def test_queue_kin_keep_their_order() -> None:
     stack: queue.LifoQueue[int] = InstrumentedLifoQueue()
     for item in (1, 2, 3):

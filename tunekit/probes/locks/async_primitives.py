@@ -204,16 +204,19 @@ class InstrumentedAsyncQueue(Tallied, asyncio.Queue):  # type: ignore[type-arg]
         """Put as ``Queue.put``; counted at the caller's line, waiting if it found it full."""
         at = at_entry(self._put_at, sys._getframe(1))
         full, start = self.full(), perf_counter()
-        await super().put(item)
-        self._count(at, "put", full, perf_counter() - start)
+        try:
+            await super().put(item)
+        finally:  # cancelled (a wait_for that timed out) it waited all the same
+            self._count(at, "put", full, perf_counter() - start)
 
     async def get(self) -> Any:
         """Get as ``Queue.get``; counted at the caller's line, waiting if it found it empty."""
         at = at_entry(self._get_at, sys._getframe(1))
         empty, start = self.empty(), perf_counter()
-        item = await super().get()
-        self._count(at, "get", empty, perf_counter() - start)
-        return item
+        try:
+            return await super().get()
+        finally:  # cancelled (a wait_for that timed out) it waited all the same
+            self._count(at, "get", empty, perf_counter() - start)
 
     def _count(self, at: list[float], side: str, waited: bool, took: float) -> None:
         at[0] += 1

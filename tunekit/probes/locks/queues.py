@@ -3,8 +3,9 @@
 A producer-consumer queue's waits are in its conditions, on its mutex: counted as such they
 are the standard library's and hidden. These subclasses count per line of the ``put`` and the
 ``get``: calls, those that found the queue full (a put) or empty (a get) and so could wait,
-and the time those calls took; and, updated under the queue's own mutex at every change, the
-depth integrated over time, and the time the queue spent empty and full.
+and the time those calls took, whether they ended with an item or timed out; and, updated
+under the queue's own mutex at every change, the depth integrated over time, and the time the
+queue spent empty and full.
 """
 
 from __future__ import annotations
@@ -80,17 +81,20 @@ class QueueCounts:
         frame = sys._getframe(1)
         full = block and 0 < self.maxsize <= self._qsize()
         start = perf_counter()
-        super().put(item, block, timeout)  # type: ignore[misc]
-        self._count(self._put_at, frame, "put", full, perf_counter() - start)
+        try:
+            super().put(item, block, timeout)  # type: ignore[misc]
+        finally:  # a put that timed out (queue.Full) waited all the same
+            self._count(self._put_at, frame, "put", full, perf_counter() - start)
 
     def get(self, block: bool = True, timeout: float | None = None) -> Any:
         """Get as ``Queue.get``; counted at the caller's line, waiting if it found it empty."""
         frame = sys._getframe(1)
         empty = block and not self._qsize()
         start = perf_counter()
-        item = super().get(block, timeout)  # type: ignore[misc]
-        self._count(self._get_at, frame, "get", empty, perf_counter() - start)
-        return item
+        try:
+            return super().get(block, timeout)  # type: ignore[misc]
+        finally:  # a get that timed out (queue.Empty) waited all the same
+            self._count(self._get_at, frame, "get", empty, perf_counter() - start)
 
     def _count(self, table: AtTable, frame: Any, side: str, waited: bool, took: float) -> None:
         with self._stats:
