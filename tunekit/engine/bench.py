@@ -76,11 +76,12 @@ class TrialBench:
             return trial
         beside = trial.suspect is None and self._baseline_again(batch_s)
         again = self._measure_once(plan, batch_s, trial.throughput, grid)
-        why_again = self._why_suspect(again) if again.status == "ok" else why
-        if why_again is None or (beside and again.status == "ok"):
-            # sound, or flagged against the baseline measured beside it: the later run counts
-            again.suspect, again.reruns = why_again, trial.reruns + 1
-            return again
+        if again.status == "ok":
+            why_again = self._why_suspect(again)
+            if why_again is None or beside:
+                # sound, or flagged against the baseline measured beside it: the later run counts
+                again.suspect, again.reruns = why_again, trial.reruns + 1
+                return again
         trial.suspect, trial.reruns = why, trial.reruns + 1
         return trial
 
@@ -88,18 +89,10 @@ class TrialBench:
         """Measure the baseline (the first sound trial of a backend that does not scale) once
         more, in its place: the later run is kept whatever its value, so that what it is
         compared with next was measured beside it. False if it could not be."""
-        fixed = {c.name for c in self.contenders if not c.scales}  # sequential
-        found = next(
-            (
-                (i, t)
-                for i, t in enumerate(self.trials)
-                if t.backend in fixed and t.status == "ok" and t.suspect is None
-            ),
-            None,
-        )
-        if found is None:
+        index = self._baseline_index()
+        if index is None:
             return False
-        index, baseline = found
+        baseline = self.trials[index]
         plan = TrialPlan(baseline.backend, baseline.workers)
         fresh = self._measure_once(plan, batch_s, baseline.throughput, grid=False)
         if fresh.status == "ok" and fresh.suspect is None:
@@ -107,6 +100,19 @@ class TrialBench:
             self.trials[index] = fresh
             return True
         return False
+
+    def _baseline_index(self) -> int | None:
+        """Where in ``trials`` the baseline is: the first sound trial of a backend that does
+        not scale (sequential); None before one was measured."""
+        fixed = {c.name for c in self.contenders if not c.scales}
+        return next(
+            (
+                i
+                for i, t in enumerate(self.trials)
+                if t.backend in fixed and t.status == "ok" and t.suspect is None
+            ),
+            None,
+        )
 
     def _why_suspect(self, trial: Trial) -> str | None:
         if trial.status != "ok":
@@ -177,8 +183,8 @@ class TrialBench:
         if grid:
             own = [t for t in self.trials if t.backend == plan.backend]
             return predicted_throughput(plan, own, self.task_wall_s, 1.0)
-        fixed = {c.name for c in self.contenders if not c.scales}  # sequential
-        baseline = next((t for t in self.trials if t.backend in fixed and t.status == "ok"), None)
+        index = self._baseline_index()
+        baseline = self.trials[index] if index is not None else None
         return predicted_throughput(plan, self.trials, self.task_wall_s, baseline=baseline)
 
     def adaptive_batch(self, expected: int) -> float:
