@@ -178,7 +178,12 @@ def _stream(
         walls=durations,
         rates=[size / d for d in durations],
         good_rates=[(size - bad) / d for bad, d in zip(failed, durations, strict=True)],
-        cpus=[cpu * size / len(calls)] * repeats,
+        # the CPU clocks are read at the stream's ends only: each window is given the stream's
+        # cores busy (CPU / wall) over its own wall time, which no clock can put above the
+        # CPUs. Shared out by calls instead, a window's CPU followed the stream's mean CPU per
+        # call while its wall time was its own: 2 threads of a numpy reduction read 2.14
+        # cores busy on 2 CPUs.
+        cpus=[cpu * d / (stop - start) for d in durations],
         latencies=[r.latency_s for r in inside],
         errors=[r.error for r in inside if r.error],
         suspect=suspect,
