@@ -46,7 +46,7 @@ def t(
         status="ok",
         tasks=100,
         repeats=3,
-        throughput=goodput / (1 - error_rate),
+        throughput=goodput / (1 - error_rate) if error_rate < 1 else 1000.0,
         throughput_spread=spread,
         goodput=goodput,
         goodput_spread=spread,
@@ -191,11 +191,27 @@ def test_the_pool_stops_where_errors_begin() -> None:
         return 0.0 if n <= 8 else 1 - 8 / n
 
     measured, stops = simulate(refusing, BUILT_INS[:2], max_workers=None, errors=refused)
-    assert measured == ["sequential x1", "thread x2", "thread x8", "thread x32"]
+    # THEN the step of 4 that jumped over where the errors began is split: 16 is measured
+    assert measured == ["sequential x1", "thread x2", "thread x8", "thread x32", "thread x16"]
     assert stops["thread"] == (
-        "errors began: at 32 workers 75% of calls raised (ConnectionRefusedError: busy); at 8, "
+        "errors began: at 16 workers 50% of calls raised (ConnectionRefusedError: busy); at 8, "
         "none: a larger pool only adds failed calls"
     )
+
+
+def test_a_pool_whose_every_call_raised_bounds_the_growth_where_the_errors_began() -> None:
+    # GIVEN a service that refuses every call when more than 12 come at once: at 32 workers no
+    # call succeeds (a trial with no goodput to rank), at 16 half do
+    def refusing(backend: str, n: int) -> float:
+        return 0.0 if n > 16 else 100.0 * min(n, 8)
+
+    def refused(backend: str, n: int) -> float:
+        return 1.0 if n > 16 else (0.0 if n <= 8 else 0.5)
+
+    measured, stops = simulate(refusing, BUILT_INS[:2], max_workers=None, errors=refused)
+    # THEN 32 is measured once, the pool between 8 and 32 next, and growth stops at 16
+    assert measured == ["sequential x1", "thread x2", "thread x8", "thread x32", "thread x16"]
+    assert stops["thread"].startswith("errors began: at 16 workers 50% of calls raised")
 
 
 def test_a_tied_challenger_of_the_leaders_family_stops_where_the_leader_stalled() -> None:

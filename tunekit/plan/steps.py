@@ -87,6 +87,32 @@ def step_factor(previous: Trial | None, last: Trial, *, cheap: bool, core_limit:
     return LARGE_STEP if efficiency ** (1 / steps) >= NEAR_PERFECT else 2
 
 
+def between(smaller: int, larger: int) -> int | None:
+    """The pool halfway, on a doubling scale, between two pool sizes more than a doubling
+    apart (the geometric mean: 16 between 8 and 32); None when they are a doubling or less."""
+    if larger <= 2 * smaller:
+        return None
+    return round(math.sqrt(smaller * larger))
+
+
+def _errors_began(
+    name: str,
+    below: Trial,
+    above: Trial,
+    began: Trial,
+    clean: Trial,
+    measured: set[int],
+) -> TrialPlan | Stop:
+    """Errors rose from pool ``below`` to pool ``above``: measure the pool between them when a
+    large step jumped over where they began (it may be clean and faster than both: a service
+    that refuses beyond its capacity), else stop, naming the first failing pool ``began``
+    against the cleanest smaller one."""
+    middle = between(below.workers, above.workers)
+    if middle is not None and middle not in measured:
+        return TrialPlan(name, middle)
+    return Stop("errors", began.key, clean.key)
+
+
 def grow(
     name: str,
     ok: Sequence[Trial],
@@ -95,15 +121,28 @@ def grow(
     limit: Limit | None,
     step: int,
     best: Trial,
+    dead: Sequence[Trial] = (),
 ) -> TrialPlan | Stop:
     """The next pool of ``name`` while growing pays, or why it stops.
 
     ``ok`` is its usable curve, ``previous`` the trial its largest pool is judged against (the
     next smaller pool, or the baseline at the screen), ``step`` the growth factor
-    (``step_factor``) and ``best`` the best trial of any backend so far."""
+    (``step_factor``) and ``best`` the best trial of any backend so far; ``dead``, its trials
+    whose every call raised (measured, but with no goodput to rank). Errors are judged against
+    the cleanest smaller pool, so that a pool failing as often as the one before it still stops
+    where the failures began."""
     last = max(ok, key=lambda t: t.workers)
-    if previous is not None and errors_rise(previous, last):
-        return Stop("errors", last.key, previous.key)
+    measured = {t.workers for t in [*ok, *dead]}
+    smaller = [t for t in ok if t.workers < last.workers] or ([previous] if previous else [])
+    cleanest = min(smaller, key=lambda t: (t.error_rate, -t.workers), default=None)
+    if previous is not None and cleanest is not None and errors_rise(cleanest, last):
+        failing = [t for t in ok if t.workers > cleanest.workers and errors_rise(cleanest, t)]
+        began = min(failing, key=lambda t: t.workers, default=last)
+        return _errors_began(name, previous, last, began, cleanest, measured)
+    larger = [t for t in dead if t.workers > last.workers]
+    if larger:  # every call raised at a larger pool
+        first = min(larger, key=lambda t: t.workers)
+        return _errors_began(name, last, first, first, last, measured)
     if previous is not None and not gains(previous, last):
         return Stop("stalled", last.key, previous.key, noise=noise_of(previous, last))
     queue = queue_of(last, [*ok, *([previous] if previous is not None else [])])

@@ -262,7 +262,8 @@ class AdaptiveSweep:
         step = step_factor(previous, last, cheap=contender.cheap, core_limit=self.core_limit)
         best = max(usable(_flat(curves)), key=goodput)
         limit = self.limit_of(name, curves[name])
-        decision = grow(name, ok, previous, limit=limit, step=step, best=best)
+        dead = [t for t in curves[name] if t.status == "ok" and t.suspect is None and not t.usable]
+        decision = grow(name, ok, previous, limit=limit, step=step, best=best, dead=dead)
         if isinstance(decision, Stop):
             self.stops[name] = decision
             return None
