@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from tunekit.advice.classify import releases_gil
-from tunekit.advice.rules import goodput
+from tunekit.advice.rules import CLEAN_SHARE, goodput, noise_band
 from tunekit.models import Machine, Trial, Workload
 from tunekit.units import format_error_share, format_rate
 
@@ -189,10 +189,16 @@ def errors(chosen: Trial, usable: Sequence[Trial]) -> list[str]:
 def fewer_errors(chosen: Trial, failing: Trial) -> str:
     """Why a configuration with fewer errors was taken over one with more goodput."""
     share = goodput(chosen) / goodput(failing) if goodput(failing) else 0.0
+    noise = (
+        f", within the {noise_band(failing):.0%} noise of {failing.key}'s measurement"
+        if share < CLEAN_SHARE
+        else ""
+    )
     return (
         f"fewer failed calls: {failing.key} reached {rate(failing)} calls/s, but "
         f"{failing.error_rate:.0%} of its calls raised ({failing.first_error}); {chosen.key} "
         f"reached {share:.2f} of that with {format_error_share(chosen.error_rate)} failing"
+        f"{noise}"
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from tunekit.advice import reasons as why
 from tunekit.advice.rules import (
-    CLEAN_SHARE,
+    clean_floor,
     cleaner,
     errors_rise,
     goodput,
@@ -120,12 +120,12 @@ def recommend(
 
 def _cleaner_choice(chosen: Trial, usable: Sequence[Trial], workload: Workload) -> Trial | None:
     """What to take instead of ``chosen`` when it fails too many calls (``rules.cleaner``):
-    of the configurations that fail fewer and still reach ``CLEAN_SHARE`` of its goodput, the
-    cheapest model tied with the best of them; None when ``chosen`` stands."""
+    of the configurations that fail fewer and still reach ``rules.clean_floor``, the cheapest
+    model tied with the best of them; None when ``chosen`` stands."""
     best = cleaner(chosen, usable)
     if best is None:
         return None
-    floor = CLEAN_SHARE * goodput(chosen)
+    floor = clean_floor(chosen)
     noise = noise_band(best)
     candidates = [
         t

@@ -108,13 +108,19 @@ def noise_band(best: Trial) -> float:
 
 def ties(trial: Trial, best: Trial, noise: float) -> bool:
     """``trial`` cannot be told from ``best``: within the knee's own margin of it, or within
-    the noise band with values that overlap. Every value of one below every value of the
+    the noise band with values that overlap (compared when both are of one kind: rounds, or
+    windows of one stream). Every value of one below every value of the
     other is, for 3 values each, a 1-in-20 chance when both are alike (the extreme of a
     Mann-Whitney test); a 6-value duel made such a gap of 7.6% a tie by its spread alone."""
     if goodput(trial) >= goodput(best) * (1 - MIN_NOISE):
         return True
     if goodput(trial) < goodput(best) * (1 - noise):
         return False
+    # values of one kind only: separate measurements (rounds) of both, or windows of both; a
+    # trial measured once has windows of one stream, closer together than rounds at moments
+    # apart, so every one of them can fall below the other's rounds by chance
+    if (len(trial.rounds) >= 2) != (len(best.rounds) >= 2):
+        return True
     mine, theirs = noise_values(trial), noise_values(best)
     return not (mine and theirs and max(mine) < min(theirs))
 
@@ -149,20 +155,30 @@ def knee_of(curve: Sequence[Trial]) -> Trial | None:
     return min(clean, key=lambda t: (t.workers, -goodput(t)))
 
 
+def clean_floor(chosen: Trial) -> float:
+    """The goodput a configuration that fails fewer calls than ``chosen`` must reach to be
+    taken instead: ``CLEAN_SHARE`` of ``chosen``'s, less the noise of ``chosen``'s measurement
+    (``noise_band``). A failing configuration's goodput counts only the calls that got through,
+    often few and bursty (refusals are quick, so a window holds many calls but few
+    successes): its lead is the contract's 10% only when it is that beyond the noise."""
+    return CLEAN_SHARE * goodput(chosen) * (1 - noise_band(chosen))
+
+
 def cleaner(chosen: Trial, candidates: Sequence[Trial]) -> Trial | None:
     """The configuration to take instead of ``chosen`` when it fails more than
     ``ERROR_TOLERANCE`` of its calls: the best goodput among ``candidates`` that fail fewer,
-    beyond chance (``errors_rise``), at most the tolerance, and reach ``CLEAN_SHARE`` of its
-    goodput; None when ``chosen`` stands."""
+    beyond chance (``errors_rise``), at most the tolerance, and reach ``clean_floor``; None
+    when ``chosen`` stands."""
     if chosen.error_rate <= ERROR_TOLERANCE:
         return None
+    floor = clean_floor(chosen)
     clean = [
         t
         for t in candidates
         if t.usable
         and t.error_rate <= ERROR_TOLERANCE
         and errors_rise(t, chosen)
-        and goodput(t) >= CLEAN_SHARE * goodput(chosen)
+        and goodput(t) >= floor
     ]
     return max(clean, key=goodput, default=None)
 

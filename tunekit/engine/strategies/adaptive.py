@@ -64,7 +64,7 @@ def adaptive_sweep(
             "sequential, plus the cost of handing each call over"
         )
     refine_knee(bench, expected)
-    duel(bench, expected)
+    duel(bench, expected, is_coroutine=is_coroutine)
     return result
 
 

@@ -4,7 +4,7 @@ measured beside them in the last round, so "N x sequential" is a side-by-side ra
 
 from __future__ import annotations
 
-from tunekit.advice.rules import MIN_NOISE, goodput
+from tunekit.advice.rules import MIN_NOISE, goodput, model_cost
 from tunekit.engine.strategies import Bench
 from tunekit.engine.strategies.reruns import merge_repeats
 from tunekit.models import Trial
@@ -23,10 +23,14 @@ DUEL_ROUNDS = 2
 MAX_DUEL_ROUNDS = 3
 
 
-def contenders(trials: list[Trial], chosen: Trial | None) -> list[Trial]:
-    """Each backend's best configuration within the duel's band of the best, fastest first (at
-    most ``DUEL_SIZE``), and the pool the recommendation would choose: whether it is within
-    5% of its backend's best is the closest call the recommendation makes."""
+def contenders(
+    trials: list[Trial], chosen: Trial | None, is_coroutine: bool = False
+) -> list[Trial]:
+    """The best configuration, and the best of each other backend within the duel's band of
+    it, the cheapest models first (``rules.model_cost``: a tie goes to the cheapest, so those
+    are the calls that matter), at most ``DUEL_SIZE`` in all; and the pool the recommendation
+    would choose: whether it is within 5% of its backend's best is the closest call the
+    recommendation makes."""
     ok = [t for t in trials if t.usable]
     if len(ok) < 2:
         return []
@@ -35,19 +39,29 @@ def contenders(trials: list[Trial], chosen: Trial | None) -> list[Trial]:
     peaks: dict[str, Trial] = {}
     for trial in sorted(ok, key=goodput, reverse=True):
         peaks.setdefault(trial.backend, trial)
-    close = [t for t in peaks.values() if goodput(t) >= goodput(best) * (1 - band)][:DUEL_SIZE]
+    others = [
+        t for t in peaks.values() if t is not best and goodput(t) >= goodput(best) * (1 - band)
+    ]
+    others.sort(key=lambda t: (model_cost(t.backend, is_coroutine), -goodput(t)))
+    close = [best, *others][:DUEL_SIZE]
     if chosen is not None and all(chosen is not t for t in close):
         close.append(chosen)
     return close if len(close) >= 2 else []
 
 
-def duel(bench: Bench, expected: int, baseline: str | None = "sequential") -> None:
+def duel(
+    bench: Bench,
+    expected: int,
+    baseline: str | None = "sequential",
+    *,
+    is_coroutine: bool = False,
+) -> None:
     """Measure the contenders again, alternating, for ``DUEL_ROUNDS`` rounds (one more while a
     round changes the choice): their values are then the duel's, measured side by side, so drift
     on a shared machine hits all of them alike. The ``baseline`` backend's trial is measured
     again at the end of the last rounds beside them."""
     chosen = bench.recommended()
-    dueling = contenders(bench.trials, chosen)
+    dueling = contenders(bench.trials, chosen, is_coroutine)
     if not dueling:
         return
     base = next((t for t in bench.trials if t.backend == baseline and t.usable), None)
