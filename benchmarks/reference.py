@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from time import perf_counter
 
 from goodput import goodput_values, merged_error_rate
+from scoring import CLEAN_SHARE, MAX_ERROR_RATE
 
 from tunekit.engine.config import DEFAULT_REPEATS
 from tunekit.engine.machine import default_memory_limit
@@ -118,9 +119,17 @@ class Grid:
 
     @property
     def best(self) -> Measured | None:
-        """The configuration of highest goodput."""
+        """The configuration of highest goodput, unless it fails more than ``MAX_ERROR_RATE``
+        of its calls and one without errors reaches ``CLEAN_SHARE`` of its goodput: then that
+        one, the best of them. The issue's price of errors, which its errors check holds the
+        recommendation to: the reference is the configuration a user should run, and a pool
+        failing 92% of its calls to a service that refuses beyond its capacity is not that
+        when a clean one is within a tenth of it."""
         measured = [c for c in self.configs if c.goodput is not None]
-        return max(measured, key=lambda c: c.goodput or 0.0, default=None)
+        top = max(measured, key=lambda c: c.goodput or 0.0, default=None)
+        if top is None or top.goodput is None or top.error_rate <= MAX_ERROR_RATE:
+            return top
+        return self.clean_alternative(top.goodput, CLEAN_SHARE) or top
 
     @property
     def knee(self) -> int | None:

@@ -120,7 +120,8 @@ def notes(row: Row) -> list[str]:
         said.append(f"the adaptive analysis skipped {', '.join(row.adaptive_skipped)} for budget")
     said += [f"report: {problem}" for problem in row.sanity]
     if row.tied:
-        said.append(f"no clear winner: {row.recommended} tied with {', '.join(row.tied)}")
+        others = [key for key in row.tied if key != row.recommended]
+        said.append(f"no clear winner: {row.recommended} tied with {', '.join(others)}")
     if row.still_scaling:
         said.append(f"{row.recommended}: growth stopped while still gaining")
     if row.checks()["errors"] is False:
