@@ -47,9 +47,12 @@ class ScriptedBench(TrialBench):
 def test_a_baseline_met_in_a_slow_spell_is_measured_again_beside_the_trial() -> None:
     # GIVEN a baseline of 100 calls/s, then 260 with 2 workers on 2 CPUs (2.6x: cannot be)
     bench = ScriptedBench({"sequential": [100.0, 130.0], "process": [260.0, 250.0]})
-    bench.trials.append(bench.measure(TrialPlan("sequential", 1), 0.1))
+    bench.trials.append(baseline := bench.measure(TrialPlan("sequential", 1), 0.1))
     # WHEN the pool is measured
     trial = bench.measure(TrialPlan("process", 2), 0.1)
+    # THEN the baseline is the same object, measured anew: a strategy holding it (the duel's
+    # lineup) still finds it in ``trials``
+    assert bench.trials[0] is baseline
     # THEN the baseline was measured again just before the pool's second run, and both later
     # runs are kept: 250 / 130 = 1.92x, which can be
     assert bench.measured == ["sequential x1", "process x2", "sequential x1", "process x2"]

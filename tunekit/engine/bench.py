@@ -97,7 +97,10 @@ class TrialBench:
         fresh = self._measure_once(plan, batch_s, baseline.throughput, grid=False)
         if fresh.status == "ok" and fresh.suspect is None:
             fresh.reruns = baseline.reruns + 1
-            self.trials[index] = fresh
+            # in place, not a new object in its slot: the strategies hold trials by identity
+            # (the duel's lineup had the old baseline and found it gone from ``trials``)
+            for attribute in dataclasses.fields(baseline):
+                setattr(baseline, attribute.name, getattr(fresh, attribute.name))
             return True
         return False
 
