@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,11 @@ def compare(
                 adaptive = analyze(target, settings, cap)
             except TunekitError as exc:  # the target cannot be analyzed (it fails to import)
                 failure = f"{type(exc).__name__}: {exc}"
+            except (KeyboardInterrupt, Terminated):
+                raise
+            except Exception as exc:  # a defect of tunekit: it fails this row, not the run
+                traceback.print_exc()
+                failure = f"tunekit raised {type(exc).__name__}: {exc}"
         else:
             grid = measure_grid(
                 TargetSpec(target), settings.grid(plan), settings.rounds, settings.window_s, say
