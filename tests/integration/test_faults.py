@@ -4,7 +4,10 @@ measured kept, and no process left behind (the autouse fixture checks the last).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
@@ -204,55 +207,51 @@ def test_an_interrupt_writes_the_partial_report_and_leaves_no_process(
 ) -> None:
     out_file = tmp_path / "report.json"
     out_file.write_text("previous contents")
+    argv = [sys.executable, "-m", "tunekit", "analyze", f"{TARGETS}:sleeper", "--probe", "none"]
+    argv += ["--budget", "60", "--backend", "sequential", "--backend", "thread"]
+    # on a terminal, so that the live progress says which trial runs: the cue to interrupt
+    leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tunekit",
-            "analyze",
-            f"{TARGETS}:sleeper",
-            "--probe",
-            "none",
-            "--budget",
-            "60",
-            "--backend",
-            "sequential",
-            "--backend",
-            "thread",
-            "--json",
-            str(out_file),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        [*argv, "--json", str(out_file)],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
     )
+    os.close(follower)
     tunekit = psutil.Process(proc.pid)
     seen: set[psutil.Process] = set()
-    deadline = time.monotonic() + 30
-    # GIVEN an analysis that has finished some trials and is running another
-    # tunekit's workers, one per step, are forked by its zygote (its one direct child)
-    workers: set[psutil.Process] = set()
+    output, sent = b"", None
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        seen.update(tunekit.children(recursive=True))
-        running = [w for z in tunekit.children() for w in z.children()]
-        workers.update(running)
-        # capacity check, calibration, a finished trial, and one running now
-        if len(workers) >= 4 and running:
+        with contextlib.suppress(psutil.Error):
+            seen.update(tunekit.children(recursive=True))
+        ready, _, _ = select.select([leader], [], [], 0.02)
+        try:
+            chunk = os.read(leader, 65536) if ready else b"."
+        except OSError:  # EIO: the child closed the terminal
             break
-        time.sleep(0.02)
-    # WHEN it is interrupted
-    os.kill(proc.pid, signum)
-    sent = time.monotonic()
-    stdout, _ = proc.communicate(timeout=30)
+        if not chunk:
+            break
+        output += chunk if ready else b""
+        # GIVEN an analysis that has finished a trial and is running the next one
+        if sent is None and b"trial 2:" in output:
+            # WHEN it is interrupted
+            os.kill(proc.pid, signum)
+            sent = time.monotonic()
+    os.close(leader)
+    returncode = proc.wait(timeout=30)
+    assert sent is not None, output.decode(errors="replace")[-2000:]
     stopped_after = time.monotonic() - sent
+    text = output.decode(errors="replace")
     # THEN it exits with the signal's code, soon, with a partial report in both forms
-    assert proc.returncode == code
+    assert returncode == code, text[-2000:]
     assert stopped_after < 10, f"took {stopped_after:.1f} s to stop"
     report = Report.from_json(out_file.read_text())
     assert report.complete is False
     assert report.interrupted == name
     assert any(t.status == "ok" for t in report.trials)
-    assert f"Interrupted by {name}" in stdout
+    assert f"Interrupted by {name}" in text
     # AND no process it started is still running
     assert not [p for p in seen if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
