@@ -24,8 +24,10 @@ OUTRANKED_STOPS = ("measured less", "via", "same family", "cannot win")
 
 
 #: Stops that say a larger pool would not pay, from the measured curve itself: the fitted
-#: scaling law predicted less than the noise, or the calls had begun to queue.
-SETTLED_STOPS = ("fit", "queue")
+#: scaling law predicted less than the noise, the calls had begun to queue, or a larger pool
+#: measured failed calls (busy_service's thread x8 was "still gaining" with every call of
+#: thread x16 refused).
+SETTLED_STOPS = ("fit", "queue", "errors")
 
 
 def conclude(
