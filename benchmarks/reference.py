@@ -245,8 +245,17 @@ def _one_trial(spec: TargetSpec, config: Measured, expected: float, window_s: fl
     # the engine's sizes (at least 4 tasks, 2 a worker): not a window of one wave, which a
     # call of seconds gets by design and which no warm-up should double.
     batch_s = tasks / expected if tasks > workers else None
+    # checked: the calibration (``_inspect``) asked every backend whether it runs the target,
+    # as the engine's does. Asking again in the trial's child can cost a call made before
+    # the pool forks, which a forked worker inherits (a workload's started consumer thread).
     request = TrialRequest(
-        spec, config.backend, workers, tasks, repeats=DEFAULT_REPEATS, batch_s=batch_s
+        spec,
+        config.backend,
+        workers,
+        tasks,
+        repeats=DEFAULT_REPEATS,
+        batch_s=batch_s,
+        checked=True,
     )
     timeout = TIMEOUT_FACTOR * planned_s + TIMEOUT_MARGIN_S
     outcome = run_in_child(request, timeout, default_memory_limit())

@@ -118,3 +118,36 @@ def test_an_unknown_workload_is_a_usage_error() -> None:
     assert proc.returncode == 2
     assert proc.stderr.splitlines()[-1].endswith("error: unknown workload 'nope'")
     assert proc.stdout == ""
+
+
+GRID_OF_ONE = """
+import sys
+sys.path.insert(0, "benchmarks")
+from reference import measure_grid
+from tunekit.target import TargetSpec
+
+grid = measure_grid(
+    TargetSpec("benchmarks/lock_workloads.py:producer_consumer"), {"process": [1]}, 1, 0.1, print
+)
+trial = grid.configs[0].trials[0]
+print("trial:", trial.status, trial.reason)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_the_grid_does_not_call_the_target_before_its_pool_forks() -> None:
+    # GIVEN a workload whose first call starts the consumer thread its later calls need, in
+    # the process that made it: a call in a trial's parent would leave every forked worker
+    # believing its consumer runs, and its queue full
+    # WHEN the reference grid measures it on one process (the calibration checked the backend)
+    proc = subprocess.run(
+        [sys.executable, "-c", GRID_OF_ONE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    # THEN the trial is measured, not timed out
+    assert proc.returncode == 0, proc.stderr
+    assert "trial: ok None" in proc.stdout.splitlines(), proc.stdout
