@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tunekit.isolation.trial import resized
-from tunekit.stats import stream_windows
+from tunekit.stats import relative_spread, stream_windows, success_rates
 
 
 def steady(tasks: int, workers: int, latency: float, start: float = 100.0) -> list[float | None]:
@@ -87,3 +87,30 @@ def test_a_trial_resizes_its_batches_when_the_plan_was_far_off(
     tasks: int, warm_tasks: int, warm_s: float, expected: int
 ) -> None:
     assert resized(tasks, 16, warm_tasks, warm_s, batch_s=0.1) == expected
+
+
+@pytest.mark.parametrize(
+    ("successes", "error_rate", "rates", "spread"),
+    [
+        # no errors: every window counts as it is, however few its calls (a wave of 2)
+        ([2, 2, 2], 0.0, [20.0, 20.0, 20.0], 0.0),
+        # busy_service's thread x32, 95% refused: windows of 59, 60, 0 and 51, 0, 61 successes
+        # need 95 each; merged, they read 595 and 280 a second and spread by 36%, not six
+        # values whose median is 549 a second
+        ([59, 60, 0, 51, 0, 61], 0.95, [119 / 0.2, 112 / 0.4], 0.95**0.5 / 112**0.5),
+        # a short remainder joins the group before it
+        ([100, 100, 5], 0.5, [100 / 0.1, 105 / 0.2], 0.5**0.5 / 100**0.5),
+        # nothing got through: one value of 0
+        ([0, 0, 0], 1.0, [0.0], 0.0),
+    ],
+)
+def test_windows_are_merged_until_their_successes_tell_a_rate_from_chance(
+    successes: list[int], error_rate: float, rates: list[float], spread: float
+) -> None:
+    # GIVEN windows of 0.1 s with these successes at this error rate
+    durations = [0.1] * len(successes)
+    # WHEN their goodput is taken to a precision of 10%
+    got, got_spread = success_rates(successes, durations, error_rate, 0.10)
+    # THEN the windows are merged into groups of at least e / 0.1**2 successes
+    assert got == pytest.approx(rates)
+    assert got_spread == pytest.approx(max(spread, relative_spread(rates)))

@@ -27,9 +27,9 @@ from tunekit.isolation.calibrate import cycle
 from tunekit.isolation.protocol import TrialRequest
 from tunekit.models import Latency, Trial
 from tunekit.native_threads import limit_native_threads, native_pools
-from tunekit.plan.sizing import WARMUP_CALLS, tasks_for
+from tunekit.plan.sizing import UNSTABLE_SPREAD, WARMUP_CALLS, tasks_for
 from tunekit.plugins import PluginManager, collect_backends
-from tunekit.stats import percentiles, relative_spread, stream_windows
+from tunekit.stats import percentiles, relative_spread, stream_windows, success_rates
 from tunekit.target import Target, load_target
 
 #: A trial's batches are re-sized from its warm-up when the planned ones would last over
@@ -122,8 +122,8 @@ class _Measured:
     tasks: int = 0  # per repeat
     walls: list[float] = field(default_factory=list)
     rates: list[float] = field(default_factory=list)
-    #: Calls that did not raise, per second, in each repeat.
-    good_rates: list[float] = field(default_factory=list)
+    #: Calls that did not raise, in each repeat.
+    successes: list[int] = field(default_factory=list)
     cpus: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -154,13 +154,18 @@ def _stream(
     lead = lead_waves * workers
     tail = _in_flight(run, workers)
     calls = cycle(target.calls, lead + repeats * tasks + tail)
+    # The CPU clocks are read inside the wall time they are divided by: reading them costs
+    # CPU (every child's /proc entry), which outside it read as 1.05 cores busy for one.
+    clocked = perf_counter()
     cpu0 = cpu_seconds()
     start = perf_counter()
     results = run(calls)
     stop = perf_counter()
     cpu = cpu_seconds() - cpu0
+    clocked = perf_counter() - clocked
+    busy = cpu / clocked if clocked > 0 else 0.0
     processes = 1 + len(_descendants())
-    suspect = impossible_cpu(cpu, stop - start, workers, processes, native_threads)
+    suspect = impossible_cpu(cpu, clocked, workers, processes, native_threads)
     tail = max(tail, _in_flight(run, workers))  # a process pool chose its chunks for the stream
     ends = [r.end_s for r in results]
     split = stream_windows(ends, start, stop, lead, tail, repeats, wave=workers)
@@ -177,13 +182,13 @@ def _stream(
         tasks=size,
         walls=durations,
         rates=[size / d for d in durations],
-        good_rates=[(size - bad) / d for bad, d in zip(failed, durations, strict=True)],
+        successes=[size - bad for bad in failed],
         # the CPU clocks are read at the stream's ends only: each window is given the stream's
         # cores busy (CPU / wall) over its own wall time, which no clock can put above the
         # CPUs. Shared out by calls instead, a window's CPU followed the stream's mean CPU per
         # call while its wall time was its own: 2 threads of a numpy reduction read 2.14
         # cores busy on 2 CPUs.
-        cpus=[cpu * d / (stop - start) for d in durations],
+        cpus=[busy * d for d in durations],
         latencies=[r.latency_s for r in inside],
         errors=[r.error for r in inside if r.error],
         suspect=suspect,
@@ -234,8 +239,7 @@ def _batches(run: Runner, target: Target, tasks: int, repeats: int) -> _Measured
         measured.walls.append(wall)
         measured.cpus.append(cpu_seconds() - cpu0)
         measured.rates.append(len(results) / wall if wall > 0 else 0.0)
-        good = sum(r.error is None for r in results)
-        measured.good_rates.append(good / wall if wall > 0 else 0.0)
+        measured.successes.append(sum(r.error is None for r in results))
         measured.latencies += [r.latency_s for r in results]
         measured.errors += [r.error for r in results if r.error]
     return measured
@@ -280,9 +284,13 @@ def _summarize(trial: Trial, measured: _Measured) -> None:
         trial.throughput_values = values
         trial.throughput = statistics.median(values)
         trial.throughput_spread = relative_spread(values)
-        trial.goodput_values = measured.good_rates
-        trial.goodput = statistics.median(measured.good_rates)
-        trial.goodput_spread = relative_spread(measured.good_rates)
+        # successes are counted, not timed: merged windows when few calls got through
+        good, spread = success_rates(
+            measured.successes, measured.walls, trial.error_rate, UNSTABLE_SPREAD
+        )
+        trial.goodput_values = good
+        trial.goodput = statistics.median(good)
+        trial.goodput_spread = spread
         trial.rounds = [trial.goodput]
         trial.wall_s = statistics.median(measured.walls)
         trial.cpu_s = statistics.median(measured.cpus)
