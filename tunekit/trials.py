@@ -57,7 +57,8 @@ class Trial:
     #: Times the trial was measured again (its values then include every measurement).
     reruns: int = 0
     #: Calls that succeeded per second: what a user gets. The median over the windows of
-    #: (calls that did not raise) / seconds; equal to ``throughput`` when no call raised.
+    #: (calls that did not raise) / seconds, windows merged until their successes tell a rate
+    #: from chance (``stats.success_rates``); equal to ``throughput`` when no call raised.
     goodput: float | None = None
     goodput_spread: float | None = None
     goodput_values: list[float] = field(default_factory=list)
