@@ -113,17 +113,21 @@ class Row:
 
 
 def sanity_problems(report: Report) -> list[str]:
-    """What no report may show: a trial's CPU/wall above its workers (above one more for
-    process workers, fed by the trial process) or above the CPUs, or a core-bound speed-up
-    above the free cores, beyond the noise (the trial's spread, at least ``NOISE``, and the
-    clock ticks of /proc)."""
+    """What no report may show: a trial's CPU/wall above its workers, each with the threads
+    of the native pool (BLAS) its calls loaded, as the engine's ``impossible_cpu`` bounds it
+    (above one more for process workers, fed by the trial process), or above the CPUs, or a
+    core-bound speed-up above the free cores, beyond the noise (the trial's spread, at least
+    ``NOISE``, and the clock ticks of /proc). OpenBLAS's 2 threads, spinning after numpy
+    loaded them, kept a sequential numpy reduction at 1.06 cores busy."""
     cpus = report.machine.cpus
+    native = max(report.workload.native_threads, 1)
     problems = []
     for trial in report.trials:
         if trial.status != "ok" or not trial.cpu_s or not trial.wall_s:
             continue
         in_process = trial.backend in IN_PROCESS
-        limit = min(cpus, trial.workers + (0 if in_process else 1))
+        per_worker = trial.inner_threads or native
+        limit = min(cpus, trial.workers * per_worker + (0 if in_process else 1))
         read = 0 if in_process else trial.workers
         ticks = 2 * TICK_S * read / (max(trial.repeats, 1) * trial.wall_s)
         allowed = limit * (1 + max(NOISE, trial.throughput_spread or 0.0)) + ticks
