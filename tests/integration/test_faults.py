@@ -211,13 +211,21 @@ def test_an_interrupt_writes_the_partial_report_and_leaves_no_process(
     argv += ["--budget", "60", "--backend", "sequential", "--backend", "thread"]
     # on a terminal, so that the live progress says which trial runs: the cue to interrupt
     leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [*argv, "--json", str(out_file)],
-        stdin=subprocess.DEVNULL,
-        stdout=follower,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
-    )
+    # as from a terminal, where Ctrl-C is not ignored: a shell that starts a job in the
+    # background (`&`, no job control) ignores SIGINT for it, an ignored signal stays ignored
+    # across exec, and Python then installs no handler (tunekit rightly ran to the end). A
+    # handler of ours is reset to the default by exec, so the child gets its own.
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        proc = subprocess.Popen(
+            [*argv, "--json", str(out_file)],
+            stdin=subprocess.DEVNULL,
+            stdout=follower,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
+        )
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     os.close(follower)
     tunekit = psutil.Process(proc.pid)
     seen: set[psutil.Process] = set()
